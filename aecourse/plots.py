@@ -1,0 +1,103 @@
+"""Figures the notebooks share: image grids, reconstructions, latent spaces, curves."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.colors import ListedColormap
+
+#: Colours of the cardiac label maps: background, RV, myocardium, LV.
+LABEL_COLOURS = ListedColormap(["black", "tab:blue", "tab:orange", "tab:red"])
+
+
+def _imshow(axis, image, label_map=False):
+    if label_map:
+        axis.imshow(image, cmap=LABEL_COLOURS, vmin=0, vmax=3, interpolation="nearest")
+    else:
+        axis.imshow(image, cmap="gray", vmin=0, vmax=1)
+    axis.set_xticks([])
+    axis.set_yticks([])
+
+
+def show_images(images, titles=None, label_map=False, columns=10, size=1.3, suptitle=None):
+    """A grid of images (MNIST digits, or cardiac label maps with ``label_map=True``)."""
+    images = np.asarray(images)
+    rows = int(np.ceil(len(images) / columns))
+    columns = min(columns, len(images))
+    fig, axes = plt.subplots(rows, columns, figsize=(size * columns, size * rows + 0.3),
+                             squeeze=False)
+    for index, axis in enumerate(axes.flat):
+        if index < len(images):
+            _imshow(axis, images[index], label_map)
+            if titles is not None:
+                axis.set_title(str(titles[index]), fontsize=9)
+        else:
+            axis.axis("off")
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    plt.show()
+
+
+def compare_rows(rows, row_titles, label_map=False, size=1.3):
+    """Aligned rows of images, e.g. inputs above their reconstructions."""
+    columns = len(rows[0])
+    fig, axes = plt.subplots(len(rows), columns, figsize=(size * columns, size * len(rows)),
+                             squeeze=False)
+    for row, (images, title) in enumerate(zip(rows, row_titles)):
+        for column in range(columns):
+            _imshow(axes[row, column], images[column], label_map)
+        axes[row, 0].set_ylabel(title, fontsize=9)
+    fig.tight_layout()
+    plt.show()
+
+
+def plot_history(history, keys=None, title="Training"):
+    """Loss curves from ``model.fit(...).history``; one panel per metric."""
+    history = getattr(history, "history", history)
+    keys = keys or [key for key in history if not key.startswith("val_")]
+    fig, axes = plt.subplots(1, len(keys), figsize=(4 * len(keys), 3), squeeze=False)
+    for axis, key in zip(axes.flat, keys):
+        axis.plot(history[key], label="training")
+        if f"val_{key}" in history:
+            axis.plot(history[f"val_{key}"], label="validation")
+        axis.set_xlabel("epoch")
+        axis.set_title(key)
+        axis.legend()
+    fig.suptitle(title)
+    fig.tight_layout()
+    plt.show()
+
+
+def plot_latent_scatter(points, labels, class_names=None, title="Latent space", axis=None):
+    """A 2-D latent space, one dot per example, coloured by class."""
+    show = axis is None
+    if show:
+        _, axis = plt.subplots(figsize=(6, 5))
+    labels = np.asarray(labels)
+    classes = np.unique(labels)
+    colours = plt.get_cmap("tab10")
+    for index, cls in enumerate(classes):
+        chosen = labels == cls
+        name = class_names[index] if class_names is not None else str(cls)
+        axis.scatter(points[chosen, 0], points[chosen, 1], s=4, alpha=0.6,
+                     color=colours(index % 10), label=name)
+    axis.set_xlabel("$z_1$")
+    axis.set_ylabel("$z_2$")
+    axis.set_title(title)
+    axis.legend(markerscale=3, fontsize=8, loc="best")
+    if show:
+        plt.show()
+    return axis
+
+
+def plot_latent_grid(decode, extent=3.0, steps=15, image_shape=(28, 28)):
+    """Decode a regular grid of 2-D latent points and tile the images."""
+    values = np.linspace(-extent, extent, steps, dtype=np.float32)
+    grid = np.array([[x, y] for y in values[::-1] for x in values], np.float32)
+    images = np.asarray(decode(grid)).reshape(steps, steps, *image_shape)
+    canvas = images.transpose(0, 2, 1, 3).reshape(steps * image_shape[0], steps * image_shape[1])
+    plt.figure(figsize=(6, 6))
+    plt.imshow(canvas, cmap="gray", extent=[-extent, extent, -extent, extent])
+    plt.xlabel("$z_1$")
+    plt.ylabel("$z_2$")
+    plt.title("Decoded latent grid")
+    plt.show()

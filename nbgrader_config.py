@@ -1,0 +1,28 @@
+"""nbgrader settings for the course kit. The course root is this folder."""
+
+import os
+
+c = get_config()  # noqa: F821 (provided by nbgrader)
+ROOT = os.path.dirname(os.path.abspath(__file__))
+
+c.CourseDirectory.root = ROOT
+c.CourseDirectory.course_id = "autoencoders"
+c.Exchange.root = os.path.join(ROOT, "exchange")
+
+# What students see in place of solutions.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# A graded notebook trains for a few steps only (aecourse.runtime.QUICK), but a slow laptop
+# or a student's heavier model must not time out a whole cell (a timeout scores it 0).
+c.Execute.timeout = 300
+
+# A student who deletes a test cell gets it back (and its points counted), not "None".
+c.OverwriteCells.add_missing_cells = True
+
+# Any stderr output zeroes a test cell. The notebooks import Keras quietly
+# (aecourse.runtime.setup_notebook); this pattern is the safety net for TensorFlow's C++
+# start-up lines should one still reach a cell.
+c.IgnorePattern.enabled = True
+c.IgnorePattern.pattern = (r"absl::InitializeLog|oneDNN custom operations|cudart_stub|"
+                           r"cuda_(dnn|fft|blas)|computation_placer|Unable to register cu")
