@@ -26,3 +26,6 @@ c.OverwriteCells.add_missing_cells = True
 c.IgnorePattern.enabled = True
 c.IgnorePattern.pattern = (r"absl::InitializeLog|oneDNN custom operations|cudart_stub|"
                            r"cuda_(dnn|fft|blas)|computation_placer|Unable to register cu")
+
+# Executed instructor notebooks for self-study (built by `make solutions`).
+c.CourseDirectory.solution_directory = "solutions"

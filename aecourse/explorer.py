@@ -5,27 +5,14 @@ it decodes to. Where widgets cannot render (HTML solutions, autograding, quick
 mode) the same picture is drawn once for a few fixed points.
 """
 
-import os
-
 import matplotlib.pyplot as plt
 import numpy as np
 
 from aecourse.plots import plot_latent_scatter
-from aecourse.runtime import QUICK
+from aecourse.runtime import widgets_available
 
 STATIC_POINTS = np.array([[-1.5, -1.5], [-1.5, 1.5], [0.0, 0.0], [1.5, -1.5], [1.5, 1.5]],
                          np.float32)
-
-
-def _widgets_available():
-    if QUICK or os.environ.get("AECOURSE_STATIC_PLOTS") == "1":
-        return False
-    try:
-        import ipywidgets  # noqa: F401
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    return get_ipython() is not None
 
 
 def _draw(points, labels, decoded, chosen, image_shape, extent):
@@ -46,7 +33,7 @@ def _draw(points, labels, decoded, chosen, image_shape, extent):
 
 def latent_explorer(decode, points, labels, image_shape=(28, 28), extent=4.0):
     """Explore a 2-D latent space: ``decode`` maps (n, 2) latent points to images."""
-    if not _widgets_available():
+    if not widgets_available():
         _draw(points, labels, decode(STATIC_POINTS), STATIC_POINTS, image_shape, extent)
         return None
     import ipywidgets as widgets

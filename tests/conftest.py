@@ -1,0 +1,53 @@
+"""Shared fixtures: a temporary nbgrader course graded once per test session."""
+
+import hashlib
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))  # the submission catalogues beside this file
+
+from aecourse.course import Course, answer_cells, with_answers  # noqa: E402
+from submissions import apply  # noqa: E402
+
+
+def file_digest(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+class GradedAssignment:
+    """One assignment autograded for: the solution, the untouched release, mutants, alternatives."""
+
+    def __init__(self, course, assignment, mutants, alternatives):
+        self.course, self.assignment = course, assignment
+        self.mutants, self.alternatives = mutants, alternatives
+        source = course.notebook("source", assignment)
+        release = course.generate_release(assignment)
+        solutions = {gid: cell.source for gid, cell in answer_cells(with_answers(source, {})).items()}
+        self.submitted = {"solution": course.submit("solution", assignment, source),
+                          "untouched": course.submit("untouched", assignment, release)}
+        for submission in [*mutants, *alternatives]:
+            notebook = with_answers(source, apply(solutions, submission))
+            self.submitted[submission.name] = course.submit(submission.name, assignment, notebook)
+        self.digests = {student: file_digest(path) for student, path in self.submitted.items()}
+        course.autograde(assignment)  # every student, in one nbgrader run
+
+    def scores(self, student):
+        return self.course.cell_scores(self.assignment, student)
+
+    def total(self, student):
+        scores = self.scores(student)
+        return sum(s for s, _ in scores.values() if s is not None), sum(m for _, m in scores.values())
+
+
+def graded(tmp_path_factory, assignment, catalogue):
+    course = Course.copy_of(tmp_path_factory.mktemp(assignment), assignments=[assignment])
+    return GradedAssignment(course, assignment, catalogue.MUTANTS, catalogue.ALTERNATIVES)
+
+
+@pytest.fixture(scope="session")
+def graded_mnist(tmp_path_factory):
+    import mnist_submissions
+
+    return graded(tmp_path_factory, "mnist_autoencoders", mnist_submissions)

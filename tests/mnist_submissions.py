@@ -1,0 +1,116 @@
+"""Mistakes and alternative answers for the MNIST assignment."""
+
+from submissions import Edit, Submission
+
+SAMPLE = "return z_mean + ops.exp(0.5 * z_log_var) * epsilon"
+NOISE = "epsilon = keras.random.normal(ops.shape(z_mean), seed=self.seed_generator)"
+KL = "return -0.5 * ops.sum(1 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=-1)"
+REC = "return -ops.sum(x * ops.log(x_hat) + (1 - x) * ops.log(1 - x_hat), axis=-1)"
+ELBO = "return ops.mean(reconstruction_loss(x, x_hat) + beta * kl_divergence(z_mean, z_log_var))"
+
+MUTANTS = [
+    Submission("std_is_exp_logvar", [Edit("sampling_layer", SAMPLE,
+               "return z_mean + ops.exp(z_log_var) * epsilon")],
+               must_fail=("test_sampling_statistics", "test_sampling_gradients")),
+    Submission("std_is_logvar", [Edit("sampling_layer", SAMPLE, "return z_mean + z_log_var * epsilon")],
+               must_fail=("test_sampling_statistics", "test_sampling_gradients")),
+    Submission("noise_uniform", [Edit("sampling_layer", NOISE,
+               "epsilon = keras.random.uniform(ops.shape(z_mean), seed=self.seed_generator)")],
+               must_fail=("test_sampling_statistics",)),
+    Submission("noise_fixed_seed", [Edit("sampling_layer", NOISE,
+               "epsilon = keras.random.normal(ops.shape(z_mean), seed=1234)")],
+               must_fail=("test_sampling_fresh_noise",)),
+    Submission("noise_numpy", [Edit("sampling_layer", NOISE,
+               "epsilon = np.random.standard_normal(z_mean.shape).astype('float32')")],
+               must_fail=("test_sampling_fresh_noise",)),
+    Submission("noise_one_per_dimension", [Edit("sampling_layer", NOISE,
+               "epsilon = keras.random.normal(ops.shape(z_mean)[1:], seed=self.seed_generator)")],
+               must_fail=("test_sampling_statistics", "test_sampling_fresh_noise")),
+    Submission("kl_sign_flipped", [Edit("kl_divergence", "return -0.5 *", "return 0.5 *")],
+               must_fail=("test_kl_values",)),
+    Submission("kl_without_half", [Edit("kl_divergence", "return -0.5 *", "return -1.0 *")],
+               must_fail=("test_kl_values",)),
+    Submission("kl_without_one", [Edit("kl_divergence", "ops.sum(1 + z_log_var", "ops.sum(z_log_var")],
+               must_fail=("test_kl_values",)),
+    Submission("kl_mean_over_dimensions", [Edit("kl_divergence", "ops.sum(1 +", "ops.mean(1 +")],
+               must_fail=("test_kl_values",)),
+    Submission("beta_ignored", [Edit("negative_elbo", "+ beta * kl_divergence", "+ kl_divergence")],
+               must_fail=("test_elbo_values",)),
+    Submission("reconstruction_summed_over_batch", [Edit("reconstruction_loss", "axis=-1)", "axis=0)")],
+               must_fail=("test_reconstruction_loss_shape", "test_reconstruction_loss_values")),
+    Submission("reconstruction_mean_over_pixels", [Edit("reconstruction_loss", REC,
+               "return keras.losses.binary_crossentropy(x, x_hat)")],
+               must_fail=("test_reconstruction_loss_values",)),
+    Submission("decoder_without_sigmoid", [Edit("build_decoder", 'layers.Dense(N_PIXELS, activation="sigmoid")',
+               "layers.Dense(N_PIXELS)")],
+               must_fail=("test_decoder_shapes", "test_decoder_activations")),
+    Submission("activation_on_bottleneck", [Edit("build_encoder", "layers.Dense(latent_dim),",
+               'layers.Dense(latent_dim, activation="relu"),')],
+               must_fail=("test_encoder_activations",)),
+    Submission("wrong_hidden_sizes", [Edit("build_encoder", "layers.Dense(128,", "layers.Dense(256,"),
+                                      Edit("build_decoder", "layers.Dense(64,", "layers.Dense(32,")],
+               must_fail=("test_encoder_architecture", "test_decoder_architecture")),
+]
+
+FUNCTIONAL_AND_SUBCLASS = '''
+def build_encoder(latent_dim):
+    """Functional API."""
+    inputs = keras.Input(shape=(784,))
+    hidden = layers.Dense(64, activation="relu")(layers.Dense(128, activation="relu")(inputs))
+    return keras.Model(inputs, layers.Dense(latent_dim)(hidden))
+'''
+
+SUBCLASSED_DECODER = '''
+class Decoder(keras.Model):
+    def __init__(self, latent_dim):
+        super().__init__()
+        self.hidden1 = layers.Dense(64, activation="relu")
+        self.hidden2 = layers.Dense(128, activation="relu")
+        self.out = layers.Dense(784)
+
+    def call(self, z):
+        return ops.sigmoid(self.out(self.hidden2(self.hidden1(z))))
+
+
+def build_decoder(latent_dim):
+    """A subclassed model, sigmoid applied with keras.ops."""
+    return Decoder(latent_dim)  # unbuilt until first called
+'''
+
+TF_SAMPLING = '''
+import tensorflow as tf
+
+class Sampling(layers.Layer):
+    """TensorFlow ops, std as sqrt(exp(log_var))."""
+
+    def __init__(self, seed=None, **kwargs):
+        super().__init__(**kwargs)
+
+    def call(self, inputs):
+        z_mean, z_log_var = inputs
+        epsilon = tf.random.normal(tf.shape(z_mean))
+        return z_mean + tf.sqrt(tf.exp(z_log_var)) * epsilon
+'''
+
+ONE_HEAD_ENCODER = '''
+def build_vae_encoder(latent_dim):
+    """One Dense(2 * latent_dim) head, split in two."""
+    inputs = keras.Input(shape=(784,))
+    hidden = layers.Dense(64, activation="relu")(layers.Dense(128, activation="relu")(inputs))
+    both = layers.Dense(2 * latent_dim)(hidden)
+    return keras.Model(inputs, [both[:, :latent_dim], both[:, latent_dim:]])
+'''
+
+ALTERNATIVES = [
+    Submission("functional_and_subclassed_models",
+               answers={"build_encoder": FUNCTIONAL_AND_SUBCLASS, "build_decoder": SUBCLASSED_DECODER,
+                        "build_vae_encoder": ONE_HEAD_ENCODER}),
+    Submission("tensorflow_ops_and_other_formulas",
+               answers={"sampling_layer": TF_SAMPLING},
+               edits=[Edit("reconstruction_loss", REC,
+                           "return 784 * keras.losses.binary_crossentropy(x, x_hat)"),
+                      Edit("kl_divergence", KL,
+                           "return 0.5 * ops.sum(ops.exp(z_log_var) + z_mean ** 2 - 1.0 - z_log_var, axis=1)"),
+                      Edit("negative_elbo", ELBO,
+                           "return ops.mean(reconstruction_loss(x, x_hat)) + beta * ops.mean(kl_divergence(z_mean, z_log_var))")]),
+]
