@@ -12,7 +12,8 @@ from pathlib import Path
 
 import nbformat
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from aecourse.paths import REPO_ROOT
+
 ASSIGNMENTS = ("mnist_autoencoders", "cardiac_vae")
 
 

@@ -71,6 +71,19 @@ def split_summary(h5_path: str | Path) -> dict[str, dict]:
     return summary
 
 
+def describe_file(h5_path: str | Path) -> str:
+    """A short report: where the data comes from, slice size, patients and slices per split and group."""
+    with _open(h5_path) as h5:
+        source = "synthetic phantoms in the ACDC layout" if h5.attrs.get("synthetic") else "ACDC data"
+        size, spacing = int(h5.attrs["size"]), float(h5.attrs["spacing_mm"])
+    lines = [f"{Path(h5_path).name}: {source}, {size}x{size} slices at {spacing:g} mm, split by patient",
+             f"{'split':6} {'patients':>8} {'slices':>7} " + " ".join(f"{g:>5}" for g in GROUPS)]
+    for split, counts in split_summary(h5_path).items():
+        per_group = " ".join(f"{counts['slices_per_group'][g]:>5}" for g in GROUPS)
+        lines.append(f"{split:6} {counts['patients']:>8} {counts['slices']:>7} {per_group}")
+    return "\n".join(lines)
+
+
 def _open(h5_path: str | Path) -> h5py.File:
     """Open the prepared file read-only, with errors that say how to make or remake it."""
     path = Path(h5_path)
@@ -79,7 +92,10 @@ def _open(h5_path: str | Path) -> h5py.File:
             f"Cardiac data file {path} not found. Make it with {MAKE_COMMAND}; "
             "add `--acdc /path/to/ACDC` to use the real ACDC data instead of synthetic phantoms."
         )
-    h5 = h5py.File(path, "r")
+    try:
+        h5 = h5py.File(path, "r")
+    except OSError as err:
+        raise ValueError(f"{path} cannot be read as HDF5 ({err}). Remake it with {MAKE_COMMAND}.") from err
     if h5.attrs.get("format") != FILE_FORMAT or "splits" not in h5:
         h5.close()
         raise ValueError(

@@ -16,15 +16,18 @@ spacing is in the NIfTI header; the labels are 0 background, 1 RV cavity, 2 myoc
 Anatomy model. Each slice is drawn in polar coordinates around the LV axis, in millimetres:
 the LV cavity and the myocardium are star-shaped about it (so the myocardium always encloses
 the cavity) and the RV cavity is a crescent of the LV's outer wall around the septum, so it
-touches the myocardium. Along the long axis (``s`` = 0 at the base, 1 at the apex) the outer
-radius follows a half-ellipsoid, the wall thins a little, the RV ends first (at ``rv_length``)
-and the LV cavity closes at the very apex, where only myocardium remains. End-systole keeps
+touches the myocardium. Along the long axis (``s`` = 0 at the base, 1 at the apex) the LV is
+two nested half-ellipsoids: the epicardium ends at ``s`` = 1, the cavity earlier (at
+``s`` = ``cavity_length``, 0.86-0.91), so the apical slices show a myocardial disk and no
+cavity; the RV ends before both (``rv_length``, 0.72-0.85). End-systole keeps
 the myocardial area of every angular sector of end-diastole (the wall is incompressible), so
 a smaller cavity gives a thicker wall. The groups differ as in :data:`GROUP_SHAPES` (DCM: big
 cavity, thin wall, weak contraction; HCM: thick wall, thicker septum, small cavity; MINF: a
 thinned akinetic sector; RV: a wide, weakly contracting RV). Each patient also gets a random
-pose (centre, rotation, long-axis tilt), size, smooth shape harmonics and a smooth elastic
-warp (invertible: its gradient stays well below 1, so no label tears or folds).
+pose (centre +-25 mm, rotation +-40 degrees, long-axis tilt), size, smooth shape harmonics and a
+smooth elastic warp (invertible: its gradient stays below 0.7, so no label tears or folds).
+The 6-12 slices run from near the base to around the apex; one past the apex is empty, as
+happens in real stacks.
 
 Images: one intensity per tissue (blood, myocardium, papillary muscles, pericardial fat) over
 a chest (body, subcutaneous fat, lungs, aorta, spine, liver towards the apex), then blur, a
@@ -110,6 +113,7 @@ class _Heart:
     rv_width: float
     rv_half_angle: float
     rv_contraction: float
+    cavity_length: float  # s where the LV cavity ends
     rv_length: float  # s where the RV ends
     infarct_thinning: float  # wall factor in the infarct (1: no infarct)
     infarct_start: float  # s where the infarct begins (it runs to the apex)
@@ -161,7 +165,7 @@ def _sample_heart(shape: GroupShape, rng: np.random.Generator) -> _Heart:
     if shape.infarct:  # anywhere but the septum: anterior, lateral or inferior
         centre = rng.uniform(np.radians(70), np.radians(290))
         infarct_lut = _sector(centre, np.radians(rng.uniform(35, 55)))
-        thinning, infarct_start = rng.uniform(0.40, 0.55), rng.uniform(0.0, 0.5)
+        thinning, infarct_start = rng.uniform(0.35, 0.50), rng.uniform(0.0, 0.5)
     fat_lut = rng.uniform(2.5, 5.0) * (_sector(np.radians(rng.uniform(60, 100)), 0.6)
                                        + _sector(-np.radians(rng.uniform(60, 100)), 0.6))
     return _Heart(
@@ -171,6 +175,7 @@ def _sample_heart(shape: GroupShape, rng: np.random.Generator) -> _Heart:
         rv_width=_uniform(rng, shape.rv_width_mm),
         rv_half_angle=np.radians(_uniform(rng, shape.rv_half_angle_deg)),
         rv_contraction=_uniform(rng, shape.rv_contraction),
+        cavity_length=rng.uniform(0.86, 0.91),
         rv_length=rng.uniform(0.72, 0.85),
         infarct_thinning=thinning,
         infarct_start=infarct_start,
@@ -184,14 +189,14 @@ def _sample_heart(shape: GroupShape, rng: np.random.Generator) -> _Heart:
 
 def _sample_pose(rng: np.random.Generator) -> _Pose:
     n_waves = 3
-    wavelength = rng.uniform(60, 120, n_waves)  # mm; with amplitudes <= 2 mm, |grad| < 0.7
+    wavelength = rng.uniform(60, 120, n_waves)  # mm; |amplitude| <= 2.1 mm: |gradient| < 0.7
     direction = rng.uniform(0, 2 * np.pi, n_waves)
     wavevector = (2 * np.pi / wavelength)[:, None] * np.stack([np.cos(direction), np.sin(direction)], 1)
     return _Pose(
         centre_mm=rng.uniform(-25, 25, 2),
         tilt_mm=rng.uniform(-8, 8, 2),
         rotation=np.radians(200 + rng.uniform(-40, 40)),
-        warp_amplitude_mm=rng.uniform(-2, 2, (n_waves, 2)),
+        warp_amplitude_mm=rng.uniform(-1.5, 1.5, (n_waves, 2)),
         warp_wavevector=wavevector,
         warp_phase=rng.uniform(0, 2 * np.pi, n_waves),
     )
@@ -211,13 +216,21 @@ def _sample_info(group: str, rng: np.random.Generator) -> dict[str, object]:
 # ----------------------------------------------------------------------------- geometry
 
 @dataclass(frozen=True)
-class _SliceRadii:
-    """Per-pixel polar coordinates about the LV axis and the boundaries of one phase, mm."""
+class _Polar:
+    """Per-pixel coordinates about the LV axis of one slice, mm (shared by ED and ES)."""
 
-    r: np.ndarray
-    u: np.ndarray  # heart-frame coordinates (septum along +u)
+    u: np.ndarray  # heart frame: septum and RV along +u
     v: np.ndarray
+    r: np.ndarray
+    angle: np.ndarray  # -pi..pi, 0 at the septum
     angle_index: np.ndarray  # index into the angular lookup tables
+
+
+@dataclass(frozen=True)
+class _SliceRadii:
+    """Boundaries of the structures of one slice and phase, per pixel, mm."""
+
+    polar: _Polar
     endo: np.ndarray  # LV cavity boundary
     epi: np.ndarray  # outer myocardial boundary
     rv_outer: np.ndarray  # outer RV boundary (== epi outside the RV sector)
@@ -235,23 +248,34 @@ def _warped_grid(shape_xy: tuple[int, int], spacing: float, pose: _Pose) -> np.n
     return warped
 
 
-def _slice_radii(heart: _Heart, pose: _Pose, grid: np.ndarray, s: float, phase: str) -> _SliceRadii:
-    """Boundaries of the LV cavity, myocardium and RV for slice position ``s`` and ``phase``."""
+def _half_ellipsoid(s: float) -> float:
+    """Relative radius of a half-ellipsoid at relative depth ``s``: 1 at 0, 0 from 1 on."""
+    return float(np.sqrt(max(0.0, 1 - s * s)))
+
+
+def _polar(pose: _Pose, grid: np.ndarray, s: float) -> _Polar:
+    """Coordinates about the (tilted) LV axis at slice position ``s``."""
     centre = pose.centre_mm + pose.tilt_mm * s
     dx, dy = grid[0] - centre[0], grid[1] - centre[1]
-    c, si = np.cos(pose.rotation), np.sin(pose.rotation)
-    u, v = c * dx + si * dy, -si * dx + c * dy
-    r = np.hypot(u, v)
+    cos, sin = np.cos(pose.rotation), np.sin(pose.rotation)
+    u, v = cos * dx + sin * dy, -sin * dx + cos * dy
     angle = np.arctan2(v, u)
-    idx = ((angle + np.pi) * (_N_ANGLES / (2 * np.pi))).astype(np.intp) % _N_ANGLES
+    index = ((angle + np.pi) * (_N_ANGLES / (2 * np.pi))).astype(np.intp) % _N_ANGLES
+    return _Polar(u, v, np.hypot(u, v), angle, index)
 
-    outer_profile = np.sqrt(max(0.0, 1 - s * s))  # half-ellipsoid: base 1, apex 0
+
+def _slice_radii(heart: _Heart, polar: _Polar, s: float, phase: str) -> _SliceRadii:
+    """Boundaries of the LV cavity, myocardium and RV for slice position ``s`` and ``phase``."""
+    idx = polar.angle_index
+    outer_profile = _half_ellipsoid(s)
+    cavity_profile = _half_ellipsoid(s / heart.cavity_length)
     infarct_here = float(np.clip((s - heart.infarct_start) / 0.1, 0, 1))
     infarct = heart.infarct_lut[idx] * infarct_here
-    epi = heart.epi_radius * outer_profile * heart.epi_lut[idx]
-    wall = heart.wall * (1 - 0.3 * s) * heart.wall_lut[idx] * (1 - (1 - heart.infarct_thinning) * infarct)
-    endo = np.maximum(epi - wall, 0)
-    mean_endo = max(0.0, heart.epi_radius * outer_profile - heart.wall * (1 - 0.3 * s))
+    base_epi = heart.epi_radius * heart.epi_lut[idx]
+    base_wall = heart.wall * heart.wall_lut[idx] * (1 - (1 - heart.infarct_thinning) * infarct)
+    epi = base_epi * outer_profile
+    endo = np.maximum(base_epi - base_wall, 1.0) * cavity_profile
+    mean_endo = (heart.epi_radius - heart.wall) * cavity_profile
     rv_width = heart.rv_width
     if phase == "ES":  # contraction at constant myocardial area per sector; infarct akinetic
         contraction = heart.lv_contraction + (1 - heart.lv_contraction) * infarct
@@ -261,24 +285,25 @@ def _slice_radii(heart: _Heart, pose: _Pose, grid: np.ndarray, s: float, phase: 
         mean_endo *= heart.lv_contraction
         rv_width *= heart.rv_contraction
 
-    rv_profile = np.sqrt(max(0.0, 1 - (s / heart.rv_length) ** 2))
+    rv_profile = _half_ellipsoid(s / heart.rv_length)
     half_angle = heart.rv_half_angle * (0.6 + 0.4 * rv_profile)
-    crescent = np.clip(1 - (angle / half_angle) ** 2, 0, None) ** 0.75
+    crescent = np.clip(1 - (polar.angle / half_angle) ** 2, 0, None) ** 0.75
     rv_outer = epi + rv_width * rv_profile * heart.rv_lut[idx] * crescent
-    return _SliceRadii(r, u, v, idx, endo, epi, rv_outer, mean_endo)
+    return _SliceRadii(polar, endo, epi, rv_outer, mean_endo)
 
 
 def _slice_labels(radii: _SliceRadii) -> np.ndarray:
     """Label map of one slice; the RV keeps its largest part only (a crescent's tip may break)."""
-    labels = np.zeros(radii.r.shape, np.uint8)
-    rv = (radii.r >= radii.epi) & (radii.r < radii.rv_outer)
+    r = radii.polar.r
+    labels = np.zeros(r.shape, np.uint8)
+    rv = (r >= radii.epi) & (r < radii.rv_outer)
     if rv.any():
         parts, n_parts = ndimage.label(rv)
         sizes = np.bincount(parts.ravel())[1:]
         rv = parts == 1 + int(np.argmax(sizes)) if sizes.max() >= MIN_RV_PIXELS else np.zeros_like(rv)
     labels[rv] = RV
-    labels[radii.r < radii.epi] = MYOCARDIUM
-    labels[radii.r < radii.endo] = LV
+    labels[r < radii.epi] = MYOCARDIUM
+    labels[r < radii.endo] = LV
     return labels
 
 
@@ -318,32 +343,35 @@ def _sample_scene(grid: np.ndarray, pose: _Pose, rng: np.random.Generator) -> _S
     aorta_centre = spine_centre + [rng.uniform(15, 30), rng.uniform(15, 25)]
     aorta_radius = rng.uniform(10, 14)
     chest[_ellipse(grid, aorta_centre, (aorta_radius, aorta_radius))] = 0.9 * blood
-    liver_mask = _ellipse(grid, body_centre + rng.uniform([-60, 10], [-40, 40]), rng.uniform([70, 50], [90, 70]))
+    liver_centre = body_centre + rng.uniform([-60, 10], [-40, 40])
+    liver_mask = _ellipse(grid, liver_centre, rng.uniform([70, 50], [90, 70]))
     return _Scene(blood, rng.uniform(0.22, 0.32), fat, soft, rng.uniform(0.35, 0.45), chest, liver_mask)
 
 
 def _slice_image(scene: _Scene, radii: _SliceRadii, labels: np.ndarray, heart: _Heart, s: float,
                  papillary_angles: np.ndarray) -> np.ndarray:
     """Noise-free intensities of one slice."""
+    polar = radii.polar
     image = scene.chest.copy()
     if s > 0.5:
         image[scene.liver_mask] = scene.liver
-    image[radii.r < radii.rv_outer + 10] = scene.soft_tissue  # mediastinum hugging the heart
-    image[(radii.r < radii.epi + heart.fat_lut[radii.angle_index])] = scene.fat
+    image[polar.r < radii.rv_outer + 10] = scene.soft_tissue  # mediastinum hugging the heart
+    image[polar.r < radii.epi + heart.fat_lut[polar.angle_index]] = scene.fat
     image[labels == MYOCARDIUM] = scene.myocardium
     image[labels == RV] = 0.95 * scene.blood
     image[labels == LV] = scene.blood
     if radii.mean_endo > 8:  # papillary muscles: dark in the image, labelled as LV cavity
         for angle in papillary_angles:
             centre = 0.7 * radii.mean_endo * np.array([np.cos(angle), np.sin(angle)])
-            muscle = (radii.u - centre[0]) ** 2 + (radii.v - centre[1]) ** 2 < (0.15 * radii.mean_endo) ** 2
+            muscle = (polar.u - centre[0]) ** 2 + (polar.v - centre[1]) ** 2 < (0.15 * radii.mean_endo) ** 2
             image[muscle & (labels == LV)] = scene.myocardium
     return image
 
 
 def _acquire(volume: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Blur, smooth bias field and Rician noise; returns an int16 volume."""
-    volume = ndimage.gaussian_filter(volume, sigma=(*[rng.uniform(0.4, 0.9)] * 2, 0))
+    blur = rng.uniform(0.4, 0.9)  # pixels, in-plane only
+    volume = ndimage.gaussian_filter(volume, sigma=(blur, blur, 0))
     nx, ny, _ = volume.shape
     x = np.linspace(-1, 1, nx, dtype=np.float32)[:, None]
     y = np.linspace(-1, 1, ny, dtype=np.float32)[None, :]
@@ -357,28 +385,37 @@ def _acquire(volume: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 # ----------------------------------------------------------------------------- exams
 
-def make_exam(group: str, rng: np.random.Generator) -> PhantomExam:
-    """Draw one synthetic exam of diagnostic ``group`` (one of GROUPS)."""
-    if group not in GROUP_SHAPES:
-        raise ValueError(f"group must be one of {GROUPS}, not {group!r}")
+def sample_acquisition(rng: np.random.Generator) -> tuple[tuple[int, int], float, float, np.ndarray]:
+    """Matrix (X, Y), in-plane and slice spacing (mm) and slice positions (0 base, 1 apex).
+
+    The first draws of :func:`make_exam`: a patient's slice count is known without the exam.
+    """
     shape_xy = tuple(int(n) for n in rng.integers(200, 261, 2))
     n_slices = int(rng.choice(SLICE_COUNTS, p=SLICE_COUNT_WEIGHTS))
     pixel = round(float(rng.uniform(1.37, 1.68)), 4)
     slice_spacing = float(rng.choice(SLICE_SPACINGS_MM, p=SLICE_SPACING_WEIGHTS))
-    positions = np.linspace(rng.uniform(0.0, 0.08), rng.uniform(0.92, 1.02), n_slices)
+    positions = np.linspace(rng.uniform(0.0, 0.08), rng.uniform(0.93, 1.02), n_slices)
+    return shape_xy, pixel, slice_spacing, positions
 
+
+def make_exam(group: str, rng: np.random.Generator) -> PhantomExam:
+    """Draw one synthetic exam of diagnostic ``group`` (one of GROUPS)."""
+    if group not in GROUP_SHAPES:
+        raise ValueError(f"group must be one of {GROUPS}, not {group!r}")
+    shape_xy, pixel, slice_spacing, positions = sample_acquisition(rng)
     heart = _sample_heart(GROUP_SHAPES[group], rng)
     pose = _sample_pose(rng)
     grid = _warped_grid(shape_xy, pixel, pose)
     scene = _sample_scene(grid, pose, rng)
     papillary_angles = np.radians(180 + np.array([-1, 1]) * rng.uniform(35, 60))
 
-    volume_shape = (*shape_xy, n_slices)
+    volume_shape = (*shape_xy, len(positions))
     labels = {phase: np.zeros(volume_shape, np.uint8) for phase in PHASES}
     images = {phase: np.zeros(volume_shape, np.float32) for phase in PHASES}
     for k, s in enumerate(positions):
+        polar = _polar(pose, grid, s)
         for phase in PHASES:
-            radii = _slice_radii(heart, pose, grid, s, phase)
+            radii = _slice_radii(heart, polar, s, phase)
             labels[phase][:, :, k] = _slice_labels(radii)
             images[phase][:, :, k] = _slice_image(scene, radii, labels[phase][:, :, k], heart, s,
                                                   papillary_angles)
@@ -401,9 +438,31 @@ def write_exam(exam: PhantomExam, patient_dir: Path) -> None:
             nib.save(nifti, f"{stem}{suffix}.nii.gz")
 
 
-def _write_patient(job: tuple[Path, str, np.random.SeedSequence]) -> None:
-    patient_dir, group, seed_sequence = job
-    write_exam(make_exam(group, np.random.default_rng(seed_sequence)), patient_dir)
+@dataclass(frozen=True)
+class PhantomJob:
+    """One patient to write: ``<split_dir>/<patient_id>`` of ``group``, drawn from ``seed``."""
+
+    split_dir: str  # "training" or "testing"
+    patient_id: str
+    group: str
+    seed: np.random.SeedSequence
+
+
+def plan_phantoms(n_train: int = 100, n_test: int = 50, seed: int = 0) -> list[PhantomJob]:
+    """The patients :func:`write_acdc_phantoms` writes, each with its own seed sequence."""
+    sequences = np.random.SeedSequence(seed).spawn(n_train + n_test + 1)
+    group_rng = np.random.default_rng(sequences.pop())
+    jobs = []
+    for split_dir, first, count in (("training", 1, n_train), ("testing", n_train + 1, n_test)):
+        for number, group in enumerate(_balanced_groups(count, group_rng), start=first):
+            jobs.append(PhantomJob(split_dir, f"patient{number:03d}", group, sequences[number - 1]))
+    return jobs
+
+
+def _write_patient(root_and_job: tuple[Path, PhantomJob]) -> None:
+    root, job = root_and_job
+    exam = make_exam(job.group, np.random.default_rng(job.seed))
+    write_exam(exam, root / job.split_dir / job.patient_id)
 
 
 def _balanced_groups(n: int, rng: np.random.Generator) -> list[str]:
@@ -455,12 +514,7 @@ def write_acdc_phantoms(root: str | Path, n_train: int = 100, n_test: int = 50, 
     """
     root = Path(root)
     _clear_root(root)
-    sequences = np.random.SeedSequence(seed).spawn(n_train + n_test + 1)
-    group_rng = np.random.default_rng(sequences.pop())
-    jobs = []
-    for split_dir, first, count in (("training", 1, n_train), ("testing", n_train + 1, n_test)):
-        for number, group in enumerate(_balanced_groups(count, group_rng), start=first):
-            jobs.append((root / split_dir / f"patient{number:03d}", group, sequences[number - 1]))
+    jobs = [(root, job) for job in plan_phantoms(n_train, n_test, seed)]
     n_workers = workers or _default_workers(len(jobs))
     bar = tqdm(total=len(jobs), desc="phantoms", unit="patient", disable=not progress)
     with bar:

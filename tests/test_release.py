@@ -1,0 +1,75 @@
+"""The committed release/ and solutions/ match source/, and the release gives nothing away."""
+
+import re
+
+import nbformat
+import pytest
+
+from aecourse.course import ASSIGNMENTS, REPO_ROOT, Course
+
+SOLUTION_MARKERS = re.compile(r"BEGIN SOLUTION|END SOLUTION|BEGIN HIDDEN TESTS|END HIDDEN TESTS")
+CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
+
+
+def read(folder, assignment):
+    return nbformat.read(Course(REPO_ROOT).notebook(folder, assignment), as_version=4)
+
+
+def nbgrader_cells(notebook):
+    return {cell.metadata["nbgrader"]["grade_id"]: cell for cell in notebook.cells
+            if "nbgrader" in cell.metadata}
+
+
+def comparable(notebook):
+    """What a rebuild must reproduce: each cell's type, source and nbgrader metadata."""
+    return [(cell.cell_type, cell.source, cell.metadata.get("nbgrader")) for cell in notebook.cells]
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_release_holds_no_solution_and_no_hidden_test(assignment):
+    source, release = nbgrader_cells(read("source", assignment)), nbgrader_cells(read("release", assignment))
+    for grade_id, cell in release.items():
+        assert not SOLUTION_MARKERS.search(cell.source), f"{grade_id} still has solution/hidden-test markers"
+        assert not cell.get("outputs"), f"{grade_id} has outputs in the release"
+    hidden = [cell.source.split("### BEGIN HIDDEN TESTS")[1].split("### END HIDDEN TESTS")[0]
+              for cell in source.values() if "### BEGIN HIDDEN TESTS" in cell.source]
+    assert hidden, "the instructor notebook should have hidden tests"
+    release_text = "\n".join(cell.source for cell in release.values())
+    for block in hidden:
+        for line in block.strip().splitlines():
+            if len(line.strip()) > 30 and "np.zeros((1," not in line:
+                assert line.strip() not in release_text, f"hidden test line leaked: {line.strip()!r}"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_answer_cell_has_the_stub(assignment):
+    release = nbgrader_cells(read("release", assignment))
+    answers = {gid: cell for gid, cell in release.items() if cell.metadata["nbgrader"]["solution"]}
+    assert answers, "no answer cells in the release"
+    for grade_id, cell in answers.items():
+        if cell.cell_type == "code":
+            assert CODE_STUB in cell.source, f"answer cell {grade_id} lacks the code stub"
+        else:
+            assert cell.source.strip() == "YOUR ANSWER HERE", f"written answer {grade_id} is not blank"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_release_is_rebuilt_from_current_source(assignment, tmp_path):
+    course = Course.copy_of(tmp_path / "course", assignments=[assignment])
+    rebuilt = nbformat.read(course.generate_release(assignment), as_version=4)
+    assert comparable(rebuilt) == comparable(read("release", assignment)), \
+        f"release/{assignment} is stale: run `make release` and commit it"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_solutions_are_built_from_current_source(assignment):
+    solution, source = read("solutions", assignment), read("source", assignment)
+    assert [(c.cell_type, c.source) for c in solution.cells] == \
+        [(c.cell_type, c.source) for c in source.cells], \
+        f"solutions/{assignment} is stale: run `make solutions` and commit it"
+    executed = [cell for cell in solution.cells if cell.cell_type == "code"]
+    assert all(cell.get("execution_count") for cell in executed), "solutions should be executed"
+    html = Course(REPO_ROOT).notebook("solutions", assignment).with_suffix(".html")
+    assert html.exists() and html.stat().st_mtime >= 0, f"{html} is missing: run `make solutions`"
+    errors = [o for cell in executed for o in cell.outputs if o.output_type == "error"]
+    assert not errors, f"the solutions notebook has errors: {errors[:1]}"
