@@ -51,3 +51,10 @@ def graded_mnist(tmp_path_factory):
     import mnist_submissions
 
     return graded(tmp_path_factory, "mnist_autoencoders", mnist_submissions)
+
+
+@pytest.fixture(scope="session")
+def graded_cardiac(tmp_path_factory):
+    import cardiac_submissions
+
+    return graded(tmp_path_factory, "cardiac_vae", cardiac_submissions)

@@ -1,0 +1,220 @@
+"""Mistakes and alternative answers for the cardiac VAE assignment."""
+
+from submissions import Edit, Submission
+
+ONE_HOT = 'ops.one_hot(ops.convert_to_tensor(label_maps, "int32"), N_CLASSES)'
+ENCODER_LOOP = "for width in widths:\n        x = layers.Conv2D(width, 3, strides=2,"
+LOGITS = 'logits = layers.Conv2D(output_shape[-1], 3, padding="same")(x)'
+SAMPLE = "return z_mean + ops.exp(0.5 * z_log_var) * epsilon"
+NOISE = "epsilon = keras.random.normal(ops.shape(z_mean), seed=self.seed_generator)"
+CROSS_ENTROPY = "keras.losses.categorical_crossentropy(y_true, logits, from_logits=True)"
+PIXEL_SUM = "return ops.sum(per_pixel, axis=(1, 2))"
+KL = "return -0.5 * ops.sum(1 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=-1)"
+ELBO = "return ops.mean(reconstruction_loss(y_true, logits) + beta * kl_divergence(z_mean, z_log_var))"
+
+MUTANTS = [
+    # Part A: one-hot encoding
+    Submission("one_hot_channels_first", [Edit("one_hot", ONE_HOT, ONE_HOT[:-1] + ", axis=1)")],
+               must_fail=("test_one_hot_shape", "test_one_hot_values")),
+    Submission("labels_not_one_hot", answers={"one_hot": (
+        'N_CLASSES = 4\n\ndef one_hot(label_maps):\n    return label_maps[..., None].astype("float32")\n')},
+               must_fail=("test_one_hot_shape", "test_one_hot_values")),
+    Submission("one_hot_integers", [Edit("one_hot", ONE_HOT, ONE_HOT[:-1] + ', dtype="int32")')],
+               must_fail=("test_one_hot_shape",)),
+    # Part B: the encoder
+    Submission("encoder_three_blocks", [Edit("build_cardiac_encoder", "for width in widths:",
+                                             "for width in widths[:3]:")],
+               must_fail=("test_encoder_architecture",)),
+    Submission("encoder_first_block_stride_1", [Edit("build_cardiac_encoder", ENCODER_LOOP,
+               "for i, width in enumerate(widths):\n        x = layers.Conv2D(width, 3, strides=2 if i else 1,")],
+               must_fail=("test_encoder_architecture",)),
+    Submission("encoder_relu_heads", [Edit("build_cardiac_encoder", 'name="z_mean")',
+                                           'activation="relu", name="z_mean")'),
+                                      Edit("build_cardiac_encoder", 'name="z_log_var")',
+                                           'activation="relu", name="z_log_var")')],
+               must_fail=("test_encoder_architecture",)),
+    # Part C: the decoder
+    Submission("decoder_softmax_output", [Edit("build_cardiac_decoder", LOGITS,
+               'logits = layers.Conv2D(output_shape[-1], 3, padding="same", activation="softmax")(x)')],
+               must_fail=("test_decoder_architecture",)),
+    Submission("decoder_conv2d_stride_2", [Edit("build_cardiac_decoder", "layers.Conv2DTranspose(",
+                                                "layers.Conv2D(")],
+               must_fail=("test_decoder_shapes", "test_decoder_architecture")),
+    Submission("decoder_conv2d_stride_1", [Edit("build_cardiac_decoder", "layers.Conv2DTranspose(", "layers.Conv2D("),
+                                           Edit("build_cardiac_decoder", "2, strides=2,", '2, padding="same",')],
+               must_fail=("test_decoder_shapes", "test_decoder_architecture")),
+    Submission("decoder_last_block_not_upsampling", [Edit("build_cardiac_decoder",
+               'x = layers.Conv2DTranspose(widths[0], 2, strides=2, activation="relu")(x)',
+               'x = layers.Conv2D(widths[0], 3, padding="same", activation="relu")(x)')],
+               must_fail=("test_decoder_shapes", "test_decoder_architecture")),
+    # Part D: sampling
+    Submission("std_is_exp_logvar", [Edit("sampling_layer", SAMPLE, "return z_mean + ops.exp(z_log_var) * epsilon")],
+               must_fail=("test_sampling",)),
+    Submission("noise_fixed_seed", [Edit("sampling_layer", NOISE,
+               "epsilon = keras.random.normal(ops.shape(z_mean), seed=1234)")],
+               must_fail=("test_sampling",)),
+    # Part E: the losses
+    Submission("softmax_before_from_logits_loss", [Edit("losses", CROSS_ENTROPY,
+               "keras.losses.categorical_crossentropy(y_true, ops.softmax(logits), from_logits=True)")],
+               must_fail=("test_reconstruction_loss_values",)),
+    Submission("from_logits_forgotten", [Edit("losses", CROSS_ENTROPY,
+               "keras.losses.categorical_crossentropy(y_true, logits)")],
+               must_fail=("test_reconstruction_loss_values",)),
+    Submission("cross_entropy_mean_over_pixels", [Edit("losses", PIXEL_SUM,
+               "return ops.mean(per_pixel, axis=(1, 2))")],
+               must_fail=("test_reconstruction_loss_values",)),
+    Submission("cross_entropy_wrong_axis", [Edit("losses", CROSS_ENTROPY, CROSS_ENTROPY[:-1] + ", axis=1)")],
+               must_fail=("test_reconstruction_loss_values",)),
+    Submission("kl_mean_over_dimensions", [Edit("losses", "-0.5 * ops.sum(1 +", "-0.5 * ops.mean(1 +")],
+               must_fail=("test_kl_values",)),
+    Submission("elbo_without_kl", [Edit("losses", ELBO, "return ops.mean(reconstruction_loss(y_true, logits))")],
+               must_fail=("test_elbo_values",)),
+    Submission("beta_ignored", [Edit("losses", "+ beta * kl_divergence", "+ kl_divergence")],
+               must_fail=("test_elbo_values",)),
+    Submission("elbo_summed_over_batch", [Edit("losses", ELBO, ELBO.replace("ops.mean", "ops.sum"))],
+               must_fail=("test_elbo_values",)),
+]
+
+NUMPY_ONE_HOT = '''
+N_CLASSES = 4
+
+def one_hot(label_maps):
+    """numpy: rows of the identity matrix."""
+    return np.eye(N_CLASSES, dtype="float32")[label_maps]
+'''
+
+SUBCLASSED_ENCODER = '''
+class CardiacEncoder(keras.Model):
+    """A subclassed model with one Dense(2 * latent_dim) head split in two."""
+
+    def __init__(self, latent_dim, widths):
+        super().__init__()
+        self.latent_dim = latent_dim
+        self.blocks = []
+        for width in widths:
+            self.blocks.append(layers.Conv2D(width, 3, strides=2, padding="same", activation="relu"))
+            self.blocks.append(layers.Conv2D(width, 3, padding="same", activation="relu"))
+        self.flatten = layers.Flatten()
+        self.head = layers.Dense(2 * latent_dim)
+
+    def call(self, x):
+        for block in self.blocks:
+            x = block(x)
+        both = self.head(self.flatten(x))
+        return [both[:, :self.latent_dim], both[:, self.latent_dim:]]
+
+
+def build_cardiac_encoder(input_shape, latent_dim, widths):
+    return CardiacEncoder(latent_dim, widths)  # unbuilt until first called
+'''
+
+SUBCLASSED_DECODER = '''
+class CardiacDecoder(keras.Model):
+    """A subclassed model upsampling with UpSampling2D + Conv2D."""
+
+    def __init__(self, output_shape, latent_dim, widths):
+        super().__init__()
+        grid = (output_shape[0] // 16, output_shape[1] // 16, widths[-1])
+        self.dense = layers.Dense(grid[0] * grid[1] * grid[2], activation="relu")
+        self.reshape = layers.Reshape(grid)
+        self.blocks = []
+        for channels in (widths[2], widths[1], widths[0]):
+            self.blocks += [layers.UpSampling2D(2),
+                            layers.Conv2D(channels, 3, padding="same", activation="relu"),
+                            layers.Conv2D(channels, 3, padding="same", activation="relu")]
+        self.blocks += [layers.UpSampling2D(2), layers.Conv2D(widths[0], 3, padding="same", activation="relu")]
+        self.out = layers.Conv2D(output_shape[-1], 3, padding="same")
+
+    def call(self, z):
+        x = self.reshape(self.dense(z))
+        for block in self.blocks:
+            x = block(x)
+        return self.out(x)
+
+
+def build_cardiac_decoder(output_shape, latent_dim, widths):
+    return CardiacDecoder(output_shape, latent_dim, widths)  # unbuilt until first called
+'''
+
+SEQUENTIAL_ENCODER = '''
+def build_cardiac_encoder(input_shape, latent_dim, widths):
+    """A Sequential trunk, then one Dense(2 * latent_dim) head split with ops."""
+    blocks = []
+    for width in widths:
+        blocks += [layers.Conv2D(width, (3, 3), strides=(2, 2), padding="same", activation="relu"),
+                   layers.Conv2D(width, (3, 3), padding="same", activation="relu")]
+    trunk = keras.Sequential([keras.Input(shape=input_shape), *blocks, layers.Flatten()])
+    both = layers.Dense(2 * latent_dim)(trunk.output)
+    z_mean, z_log_var = ops.split(both, 2, axis=-1)
+    return keras.Model(trunk.input, [z_mean, z_log_var])
+'''
+
+SAME_PADDING_DECODER = '''
+def build_cardiac_decoder(output_shape, latent_dim, widths):
+    """Conv2DTranspose with 3x3 kernels and padding="same", in a Sequential model."""
+    height, width = output_shape[0] // 16, output_shape[1] // 16
+    model = keras.Sequential([keras.Input(shape=(latent_dim,)),
+                              layers.Dense(height * width * widths[-1], activation="relu"),
+                              layers.Reshape((height, width, widths[-1]))])
+    for channels in (widths[2], widths[1], widths[0]):
+        model.add(layers.Conv2DTranspose(channels, 3, strides=2, padding="same", activation="relu"))
+        model.add(layers.Conv2D(channels, 3, padding="same", activation="relu"))
+    model.add(layers.Conv2DTranspose(widths[0], 3, strides=2, padding="same", activation="relu"))
+    model.add(layers.Conv2D(4, 3, padding="same"))
+    return model
+'''
+
+TF_SAMPLING = '''
+import tensorflow as tf
+
+class Sampling(layers.Layer):
+    """TensorFlow ops, std as sqrt(exp(log_var))."""
+
+    def __init__(self, seed=None, **kwargs):
+        super().__init__(**kwargs)
+
+    def call(self, inputs):
+        z_mean, z_log_var = inputs
+        epsilon = tf.random.normal(tf.shape(z_mean))
+        return z_mean + tf.sqrt(tf.exp(z_log_var)) * epsilon
+'''
+
+LOG_SOFTMAX_LOSSES = '''
+def reconstruction_loss(y_true, logits):
+    """log_softmax over the class axis, summed over pixels and classes."""
+    return -ops.sum(y_true * ops.log_softmax(logits, axis=-1), axis=(1, 2, 3))
+
+
+def kl_divergence(z_mean, z_log_var):
+    return 0.5 * ops.sum(ops.exp(z_log_var) + z_mean ** 2 - 1.0 - z_log_var, axis=1)
+
+
+def negative_elbo(y_true, logits, z_mean, z_log_var, beta):
+    return ops.mean(reconstruction_loss(y_true, logits)) + beta * ops.mean(kl_divergence(z_mean, z_log_var))
+'''
+
+TF_LOSSES = '''
+import tensorflow as tf
+
+def reconstruction_loss(y_true, logits):
+    """TensorFlow's softmax cross-entropy, summed over pixels."""
+    per_pixel = tf.nn.softmax_cross_entropy_with_logits(labels=y_true, logits=logits)
+    return tf.reduce_sum(per_pixel, axis=[1, 2])
+
+
+def kl_divergence(z_mean, z_log_var):
+    return -0.5 * tf.reduce_sum(1.0 + z_log_var - tf.square(z_mean) - tf.exp(z_log_var), axis=-1)
+
+
+def negative_elbo(y_true, logits, z_mean, z_log_var, beta):
+    return tf.reduce_mean(reconstruction_loss(y_true, logits) + beta * kl_divergence(z_mean, z_log_var))
+'''
+
+ALTERNATIVES = [
+    Submission("subclassed_models_numpy_one_hot_log_softmax",
+               answers={"one_hot": NUMPY_ONE_HOT, "build_cardiac_encoder": SUBCLASSED_ENCODER,
+                        "build_cardiac_decoder": SUBCLASSED_DECODER, "losses": LOG_SOFTMAX_LOSSES}),
+    Submission("sequential_models_and_tensorflow_ops",
+               answers={"build_cardiac_encoder": SEQUENTIAL_ENCODER, "build_cardiac_decoder": SAME_PADDING_DECODER,
+                        "sampling_layer": TF_SAMPLING, "losses": TF_LOSSES}),
+]
