@@ -20,13 +20,15 @@ def run_notebook(assignment, extra_cells=(), quick=False, timeout=1800):
     client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(REPO_ROOT / "build")}})
     (REPO_ROOT / "build").mkdir(exist_ok=True)
+    n_cells = len(notebook.cells)
     extra = [nbformat.v4.new_code_cell(source) for source in extra_cells]
+    notebook.cells.extend(extra)
     with client.setup_kernel():
         start = time.perf_counter()
-        for index, cell in enumerate(notebook.cells):
+        for index, cell in enumerate(notebook.cells[:n_cells]):
             client.execute_cell(cell, index)
         seconds = time.perf_counter() - start
         for index, cell in enumerate(extra):
-            client.execute_cell(cell, len(notebook.cells) + index)
+            client.execute_cell(cell, n_cells + index)
     outputs = ["".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream") for cell in extra]
     return notebook, seconds, outputs
