@@ -143,10 +143,11 @@ def build_cardiac_encoder(input_shape, latent_dim, widths):
     for width in widths:
         blocks += [layers.Conv2D(width, (3, 3), strides=(2, 2), padding="same", activation="relu"),
                    layers.Conv2D(width, (3, 3), padding="same", activation="relu")]
-    trunk = keras.Sequential([keras.Input(shape=input_shape), *blocks, layers.Flatten()])
-    both = layers.Dense(2 * latent_dim)(trunk.output)
+    trunk = keras.Sequential([*blocks, layers.Flatten()])
+    inputs = keras.Input(shape=input_shape)
+    both = layers.Dense(2 * latent_dim)(trunk(inputs))
     z_mean, z_log_var = ops.split(both, 2, axis=-1)
-    return keras.Model(trunk.input, [z_mean, z_log_var])
+    return keras.Model(inputs, [z_mean, z_log_var])
 '''
 
 SAME_PADDING_DECODER = '''

@@ -41,20 +41,20 @@ class GradedAssignment:
         return sum(s for s, _ in scores.values() if s is not None), sum(m for _, m in scores.values())
 
 
-def graded(tmp_path_factory, assignment, catalogue):
-    course = Course.copy_of(tmp_path_factory.mktemp(assignment), assignments=[assignment])
-    return GradedAssignment(course, assignment, catalogue.MUTANTS, catalogue.ALTERNATIVES)
-
-
 @pytest.fixture(scope="session")
-def graded_mnist(tmp_path_factory):
+def graded(tmp_path_factory):
+    """graded(assignment) -> GradedAssignment, autograded once per test session."""
+    import cardiac_submissions
     import mnist_submissions
 
-    return graded(tmp_path_factory, "mnist_autoencoders", mnist_submissions)
+    catalogues = {"mnist_autoencoders": mnist_submissions, "cardiac_vae": cardiac_submissions}
+    done = {}
 
+    def grade(assignment):
+        if assignment not in done:
+            course = Course.copy_of(tmp_path_factory.mktemp(assignment), assignments=[assignment])
+            catalogue = catalogues[assignment]
+            done[assignment] = GradedAssignment(course, assignment, catalogue.MUTANTS, catalogue.ALTERNATIVES)
+        return done[assignment]
 
-@pytest.fixture(scope="session")
-def graded_cardiac(tmp_path_factory):
-    import cardiac_submissions
-
-    return graded(tmp_path_factory, "cardiac_vae", cardiac_submissions)
+    return grade

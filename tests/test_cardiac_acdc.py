@@ -258,3 +258,15 @@ def test_broken_input_names_the_file_and_keeps_previous_output(name, mini_root, 
     with pytest.raises(AcdcFormatError):
         convert_acdc(root, out_dir / "fresh.h5", progress=False)
     assert not (out_dir / "fresh.h5").exists()
+
+
+def test_split_subsets_keep_rows_aligned():
+    from aecourse.cardiac.dataset import CardiacSplit
+
+    n = 10
+    split = CardiacSplit(np.arange(n * 4, dtype=np.float32).reshape(n, 2, 2), np.zeros((n, 2, 2), np.uint8),
+                         np.array([f"p{i}" for i in range(n)]), np.array(["NOR"] * n), np.array(["ED"] * n))
+    few = split.spread(4)
+    assert len(few) == 4 and few.patients.tolist() == ["p0", "p3", "p6", "p9"]
+    assert few.images[1, 0, 0] == 12.0  # row 3 of the images, like its patient
+    assert len(split.spread(50)) == n

@@ -40,6 +40,15 @@ class CardiacSplit:
     def __len__(self) -> int:
         return len(self.images)
 
+    def take(self, rows) -> "CardiacSplit":
+        """The slices at ``rows`` (an index array or a slice), e.g. a small subset for quick runs."""
+        return CardiacSplit(self.images[rows], self.labels[rows], self.patients[rows],
+                            self.groups[rows], self.phases[rows])
+
+    def spread(self, n: int) -> "CardiacSplit":
+        """At most ``n`` slices spread evenly over the split (all patients and groups represented)."""
+        return self.take(np.unique(np.linspace(0, len(self) - 1, min(n, len(self))).astype(int)))
+
 
 def load_split(h5_path: str | Path, split: str) -> CardiacSplit:
     """Load one split ("train", "val" or "test") of the prepared cardiac file into memory."""
