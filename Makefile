@@ -1,7 +1,7 @@
 # The course kit's commands. Each target does its own set-up first (a local .venv).
 #   make course     set-up, data, release, then autograde a demo class and print a summary
 #   make test       set-up, data, then the test suite
-#   make lab        open JupyterLab on the student release
+#   make lab        open JupyterLab at the course root (release/ for students, Formgrader for instructors)
 #   make release    rebuild release/ from source/ (nbgrader generate_assignment)
 #   make solutions  rebuild solutions/ (executed instructor notebooks + HTML)
 #   make bench      the benchmarks (throughput, quality, notebook wall time, autograde cost)
@@ -45,7 +45,8 @@ test: data
 	$(PY) -m pytest
 
 lab: data release
-	jupyter lab release/
+	mkdir -p exchange  # the formgrader wants nbgrader's exchange folder
+	jupyter lab
 
 bench: data
 	$(PY) bench/bench_mnist.py
