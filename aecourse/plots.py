@@ -1,5 +1,7 @@
 """Figures the notebooks share: image grids, reconstructions, latent spaces, curves."""
 
+import textwrap
+
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import ListedColormap
@@ -28,7 +30,7 @@ def show_images(images, titles=None, label_map=False, columns=10, size=1.3, supt
         if index < len(images):
             _imshow(axis, images[index], label_map)
             if titles is not None:
-                axis.set_title(str(titles[index]), fontsize=9)
+                axis.set_title(textwrap.fill(str(titles[index]), 16), fontsize=8)
         else:
             axis.axis("off")
     if suptitle:

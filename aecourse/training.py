@@ -47,7 +47,7 @@ class EpochProgress(keras.callbacks.Callback):
         else:
             from tqdm import tqdm
             self.bar = tqdm(total=self.epochs, desc=self.description, unit="epoch",
-                            file=sys.stdout, mininterval=10, ascii=True)
+                            file=sys.stdout, mininterval=30, ascii=True)
 
     def on_epoch_end(self, epoch, logs=None):
         if self.bar is not None:
