@@ -8,7 +8,9 @@ import pytest
 from aecourse.course import ASSIGNMENTS, REPO_ROOT, Course
 
 SOLUTION_MARKERS = re.compile(r"BEGIN SOLUTION|END SOLUTION|BEGIN HIDDEN TESTS|END HIDDEN TESTS")
-CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
+CODE_STUB = re.compile(r"# YOUR CODE HERE\n\s*raise NotImplementedError\(\)")
+HIDDEN_BLOCK = re.compile(r"### BEGIN HIDDEN TESTS(.*?)### END HIDDEN TESTS", re.S)
+SOLUTION_BLOCK = re.compile(r"### BEGIN SOLUTION(.*?)### END SOLUTION", re.S)
 
 
 def read(folder, assignment):
@@ -18,6 +20,14 @@ def read(folder, assignment):
 def nbgrader_cells(notebook):
     return {cell.metadata["nbgrader"]["grade_id"]: cell for cell in notebook.cells
             if "nbgrader" in cell.metadata}
+
+
+def lines_only_inside(block, cells):
+    """Non-blank lines that appear inside ``block`` regions and nowhere else in ``cells``."""
+    inside = {line.strip() for cell in cells for region in block.findall(cell.source)
+              for line in region.splitlines()}
+    outside = {line.strip() for cell in cells for line in block.sub("", cell.source).splitlines()}
+    return {line for line in inside - outside if line}
 
 
 def comparable(notebook):
@@ -31,14 +41,12 @@ def test_release_holds_no_solution_and_no_hidden_test(assignment):
     for grade_id, cell in release.items():
         assert not SOLUTION_MARKERS.search(cell.source), f"{grade_id} still has solution/hidden-test markers"
         assert not cell.get("outputs"), f"{grade_id} has outputs in the release"
-    hidden = [cell.source.split("### BEGIN HIDDEN TESTS")[1].split("### END HIDDEN TESTS")[0]
-              for cell in source.values() if "### BEGIN HIDDEN TESTS" in cell.source]
-    assert hidden, "the instructor notebook should have hidden tests"
-    release_text = "\n".join(cell.source for cell in release.values())
-    for block in hidden:
-        for line in block.strip().splitlines():
-            if len(line.strip()) > 30 and "np.zeros((1," not in line:
-                assert line.strip() not in release_text, f"hidden test line leaked: {line.strip()!r}"
+    release_lines = {line.strip() for cell in release.values() for line in cell.source.splitlines()}
+    for block, what in ((SOLUTION_BLOCK, "solution"), (HIDDEN_BLOCK, "hidden test")):
+        secret = lines_only_inside(block, source.values())
+        assert secret, f"the instructor notebook should have {what} code"
+        leaked = secret & release_lines
+        assert not leaked, f"{what} lines in the release: {sorted(leaked)[:3]}"
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
@@ -48,7 +56,7 @@ def test_every_answer_cell_has_the_stub(assignment):
     assert answers, "no answer cells in the release"
     for grade_id, cell in answers.items():
         if cell.cell_type == "code":
-            assert CODE_STUB in cell.source, f"answer cell {grade_id} lacks the code stub"
+            assert CODE_STUB.search(cell.source), f"answer cell {grade_id} lacks the code stub"
         else:
             assert cell.source.strip() == "YOUR ANSWER HERE", f"written answer {grade_id} is not blank"
 
