@@ -32,7 +32,11 @@ def _draw(points, labels, decoded, chosen, image_shape, extent):
 
 
 def latent_explorer(decode, points, labels, image_shape=(28, 28), extent=4.0):
-    """Explore a 2-D latent space: ``decode`` maps (n, 2) latent points to images."""
+    """Explore a 2-D latent space: ``decode`` maps (n, 2) latent points to images.
+
+    Returns the widget (sliders and figure) in a live kernel, else draws the static panel
+    and returns None.
+    """
     if not widgets_available():
         _draw(points, labels, decode(STATIC_POINTS), STATIC_POINTS, image_shape, extent)
         return None
@@ -43,5 +47,6 @@ def latent_explorer(decode, points, labels, image_shape=(28, 28), extent=4.0):
         _draw(points, labels, decode(z), z, image_shape, extent)
 
     slider = dict(min=-extent, max=extent, step=0.1, value=0.0, continuous_update=False)
-    return widgets.interact(show, z1=widgets.FloatSlider(description="z1", **slider),
-                            z2=widgets.FloatSlider(description="z2", **slider))
+    # Returned, not displayed: as the cell's result, Jupyter shows it once.
+    return widgets.interactive(show, z1=widgets.FloatSlider(description="z1", **slider),
+                               z2=widgets.FloatSlider(description="z2", **slider))
