@@ -91,20 +91,22 @@ class Course:
         self.run("export", "--to", Path(path).resolve())
         return Path(path)
 
-    def cell_scores(self, assignment, student):
-        """{grade_id: (score, max_score)} for every graded cell of a submission."""
+    def gradebook(self):
+        """nbgrader's gradebook of this course (nbgrader's default SQLite file in the root)."""
         from nbgrader.api import Gradebook
 
-        with Gradebook(f"sqlite:///{self.root / 'gradebook.db'}") as gradebook:
+        return Gradebook(f"sqlite:///{self.root / 'gradebook.db'}")
+
+    def cell_scores(self, assignment, student):
+        """{grade_id: (score, max_score)} for every graded cell of a submission."""
+        with self.gradebook() as gradebook:
             submission = gradebook.find_submission(assignment, student)
             return {grade.name: (grade.score, grade.max_score)
                     for notebook in submission.notebooks for grade in notebook.grades}
 
     def summary(self, assignment, student):
         """Autograded score, its maximum, and whether written answers await a grader."""
-        from nbgrader.api import Gradebook
-
-        with Gradebook(f"sqlite:///{self.root / 'gradebook.db'}") as gradebook:
+        with self.gradebook() as gradebook:
             submission = gradebook.find_submission(assignment, student)
             return {"code_score": submission.code_score, "max_code_score": submission.max_code_score,
                     "score": submission.score, "max_score": submission.max_score,
@@ -115,6 +117,12 @@ def answer_cells(notebook):
     """{grade_id: cell} for the autograded answer cells (code cells with a solution)."""
     return {cell.metadata["nbgrader"]["grade_id"]: cell for cell in notebook.cells
             if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution")}
+
+
+def solution_answers(notebook_path):
+    """{grade_id: code} of every answer cell of an (instructor) notebook."""
+    return {grade_id: cell.source
+            for grade_id, cell in answer_cells(nbformat.read(notebook_path, as_version=4)).items()}
 
 
 def with_answers(notebook_path, answers):

@@ -13,7 +13,7 @@ import argparse
 import shutil
 import sys
 
-from aecourse.course import ASSIGNMENTS, Course, answer_cells, with_answers
+from aecourse.course import ASSIGNMENTS, Course, solution_answers, with_answers
 
 DEMO_PREFIX = "demo-"
 
@@ -22,8 +22,7 @@ def demo_submissions(course, assignment):
     """{student: notebook} for the demo class of one assignment."""
     source = course.notebook("source", assignment)
     release = course.notebook("release", assignment)
-    solutions = {grade_id: cell.source for grade_id, cell in
-                 answer_cells(with_answers(source, {})).items()}
+    solutions = solution_answers(source)
     first_half = dict(list(solutions.items())[: len(solutions) // 2])
     return {f"{DEMO_PREFIX}solution": source,
             f"{DEMO_PREFIX}untouched": release,
@@ -36,22 +35,28 @@ def clear_demo(course, assignment):
             shutil.rmtree(path)
 
 
+def grade_demo_class(course, assignments):
+    """Submit, autograde and give feedback to the demo class; [(assignment, student, summary)]."""
+    rows = []
+    for assignment in assignments:
+        print(f"== {assignment}: submitting the demo class", flush=True)
+        clear_demo(course, assignment)
+        submissions = demo_submissions(course, assignment)
+        for student, notebook in submissions.items():
+            course.submit(student, assignment, notebook)
+        print(f"== {assignment}: nbgrader autograde (a few seconds per student)", flush=True)
+        course.autograde(assignment, f"{DEMO_PREFIX}*")
+        course.generate_feedback(assignment, f"{DEMO_PREFIX}*")
+        rows += [(assignment, student, course.summary(assignment, student)) for student in submissions]
+    return rows
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("assignments", nargs="*", default=list(ASSIGNMENTS))
     args = parser.parse_args()
     course = Course()
-    rows = []
-    for assignment in args.assignments:
-        print(f"== {assignment}: submitting the demo class", flush=True)
-        clear_demo(course, assignment)
-        for student, notebook in demo_submissions(course, assignment).items():
-            course.submit(student, assignment, notebook)
-        print(f"== {assignment}: nbgrader autograde (a few seconds per student)", flush=True)
-        course.autograde(assignment, f"{DEMO_PREFIX}*")
-        course.generate_feedback(assignment, f"{DEMO_PREFIX}*")
-        for student in demo_submissions(course, assignment):
-            rows.append((assignment, student, course.summary(assignment, student)))
+    rows = grade_demo_class(course, args.assignments)
     grades = course.export_grades(course.root / "grades.csv")
 
     print("\nDemo class, autograded scores")
@@ -64,8 +69,9 @@ def main():
     print(f"Feedback (HTML):      {course.root / 'feedback'}/<student>/<assignment>/")
     print(f"Grades exported to:   {grades}")
     print("Grade the written answers in the formgrader: `make lab`, then Nbgrader > Formgrader.")
-    expected_full = all(s["code_score"] == s["max_code_score"] for _, st, s in rows if st.endswith("solution"))
-    expected_zero = all(s["code_score"] == 0 for _, st, s in rows if st.endswith("untouched"))
+    expected_full = all(s["code_score"] == s["max_code_score"] for _, student, s in rows
+                        if student == f"{DEMO_PREFIX}solution")
+    expected_zero = all(s["code_score"] == 0 for _, student, s in rows if student == f"{DEMO_PREFIX}untouched")
     if not (expected_full and expected_zero):
         print("UNEXPECTED: the solution should score full marks and the untouched release 0.")
         sys.exit(1)

@@ -8,7 +8,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # the submission catalogues beside this file
 
-from aecourse.course import Course, answer_cells, with_answers  # noqa: E402
+from aecourse.course import Course, solution_answers, with_answers  # noqa: E402
 from submissions import apply  # noqa: E402
 
 
@@ -24,7 +24,7 @@ class GradedAssignment:
         self.mutants, self.alternatives = mutants, alternatives
         source = course.notebook("source", assignment)
         release = course.generate_release(assignment)
-        solutions = {gid: cell.source for gid, cell in answer_cells(with_answers(source, {})).items()}
+        solutions = solution_answers(source)
         self.submitted = {"solution": course.submit("solution", assignment, source),
                           "untouched": course.submit("untouched", assignment, release)}
         for submission in [*mutants, *alternatives]:
