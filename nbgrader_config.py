@@ -13,9 +13,21 @@ c.Exchange.root = os.path.join(ROOT, "exchange")
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
-# A graded notebook trains for a few steps only (aecourse.runtime.QUICK), but a slow laptop
-# or a student's heavier model must not time out a whole cell (a timeout scores it 0).
-c.Execute.timeout = 300
+# Autograde runs student code in a sandboxed kernel, after a tamper check, with per-student
+# hidden-test seeds and time budgets (aecourse/grading/execute.py). nbgrader's own Execute
+# step is replaced; every other step is nbgrader's.
+from aecourse.grading.execute import GradingExecute  # noqa: E402
+from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern,  # noqa: E402
+                                    LimitOutput, SaveAutoGrades)
+
+c.Autograde.autograde_preprocessors = [GradingExecute, IgnorePattern, ClearMetadataPreprocessor,
+                                       LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+# A graded notebook trains for a few steps only (aecourse.runtime.QUICK): a whole notebook
+# grades in about 15 s. The budgets leave room for a slow machine and busy parallel workers,
+# and stop a loop that never ends in seconds, not the 5 minutes per cell of plain nbgrader.
+c.GradingExecute.cell_timeout = 60
+c.GradingExecute.notebook_timeout = 180
 
 # A student who deletes a test cell gets it back (and its points counted), not "None".
 c.OverwriteCells.add_missing_cells = True

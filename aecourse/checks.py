@@ -4,6 +4,8 @@ They inspect a model through its weights and outputs only, so a test built on th
 accepts any model-building style (Sequential, functional, subclassed).
 """
 
+import os
+
 import keras
 import numpy as np
 
@@ -39,3 +41,19 @@ def zero_biases(model):
         if len(weight.shape) == 1:
             weight.assign(np.zeros(weight.shape, dtype=weight.dtype))
     return model
+
+
+def grading_rng(cell_id):
+    """The random generator of one hidden test cell.
+
+    While grading, seeded from the student's notebook seed (``AECOURSE_GRADING_SEED``, set by
+    the grader from the course secret; see :mod:`aecourse.grading.seeds`) and the cell's ID: the
+    same inputs each time a notebook is regraded, other inputs for every student. Elsewhere
+    (a self-learner running the hidden tests), fresh randomness.
+    """
+    from aecourse.grading.seeds import SEED_ENV, cell_seed
+
+    seed = os.environ.get(SEED_ENV)
+    if seed is None:
+        return np.random.default_rng()
+    return np.random.default_rng(cell_seed(int(seed), cell_id))

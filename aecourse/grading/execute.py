@@ -1,0 +1,179 @@
+"""``GradingExecute``: nbgrader's Execute step, made safe for a class.
+
+It replaces ``nbgrader.preprocessors.Execute`` in ``c.Autograde.autograde_preprocessors``
+(nbgrader_config.py), so ``nbgrader autograde`` itself grades this way:
+
+1. the student's cells are checked for tampering first (:mod:`.integrity`); a notebook that
+   tampers is not run, and each of its test cells fails with the reason;
+2. the kernel runs in the sandbox (:mod:`.sandbox`), with the student's hidden-test seed
+   (:mod:`.seeds`) in its environment;
+3. each cell has a time budget, and so has the whole notebook; once the notebook's budget is
+   spent, or the kernel dies (``os._exit``, a memory blow-up), the remaining cells are not
+   run and each says why, so every test cell gets a score and nbgrader carries on;
+4. with ``AECOURSE_REPLAY_DIR`` set, the outputs come from a notebook the parallel grader
+   already ran in a worker (:mod:`.parallel`): nothing runs twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from jupyter_client.kernelspec import KernelSpec
+from jupyter_client.manager import AsyncKernelManager
+from nbclient.exceptions import DeadKernelError
+from nbformat import NotebookNode
+from nbgrader.preprocessors import Execute
+from traitlets import Integer
+
+from aecourse.grading import integrity, sandbox, seeds
+
+REPLAY_ENV = "AECOURSE_REPLAY_DIR"
+
+
+class SandboxKernelManager(AsyncKernelManager):
+    """Starts the IPython kernel inside the sandbox, talking over Unix sockets in a private folder."""
+
+    def __init__(self, **kwargs):
+        kwargs.pop("kernel_name", None)
+        super().__init__(**kwargs)
+        self._socket_dir = tempfile.mkdtemp(prefix="aecourse-kernel-")
+        self.transport = "ipc"
+        self.ip = os.path.join(self._socket_dir, "kernel")
+        self._kernel_spec = KernelSpec(
+            argv=[sys.executable, "-m", "aecourse.grading.sandbox", "--connection-file", "{connection_file}"],
+            display_name="Python 3 (grading sandbox)", language="python", interrupt_mode="message",
+            env={}, metadata={})
+
+    async def cleanup_resources(self, restart=False):
+        await super()._async_cleanup_resources(restart=restart)
+        if not restart:
+            shutil.rmtree(self._socket_dir, ignore_errors=True)
+
+
+def error_output(ename, evalue):
+    """A notebook error output that nbgrader scores 0 and feedback shows as ``ename: evalue``."""
+    return NotebookNode(output_type="error", ename=ename, evalue=evalue,
+                        traceback=[f"\x1b[0;31m{ename}\x1b[0m: {evalue}"])
+
+
+def is_test_cell(cell) -> bool:
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return cell.cell_type == "code" and meta.get("grade", False) and not meta.get("solution", False)
+
+
+class GradingExecute(Execute):
+    """nbgrader's Execute with tamper check, sandbox, seeds, time budgets and kernel-death handling."""
+
+    cell_timeout = Integer(60, help="Seconds one cell may run while grading.").tag(config=True)
+    notebook_timeout = Integer(240, help="Seconds the whole notebook may run while grading.").tag(config=True)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("kernel_manager_class",
+                          AsyncKernelManager if sandbox.unsafe_no_sandbox() else SandboxKernelManager)
+        super().__init__(*args, **kwargs)
+        self.shutdown_kernel = "immediate"
+
+    # -- the notebook ------------------------------------------------------------------
+    def preprocess(self, nb, resources, retries=None):
+        replay_dir = os.environ.get(REPLAY_ENV)
+        if replay_dir:
+            return replay(nb, resources, Path(replay_dir)), resources
+        findings = integrity.find_tampering(nb)
+        if findings:
+            return refuse(nb, findings), resources
+        if not sandbox.unsafe_no_sandbox():
+            sandbox.check_available()
+        self._halted = None
+        self._deadline = time.monotonic() + self.notebook_timeout
+        with _environment(self._kernel_environment(resources)):
+            return super().preprocess(nb, resources, retries)
+
+    def _kernel_environment(self, resources):
+        grading = resources.get("nbgrader", {})
+        seed = resources.get("aecourse", {}).get("seed")
+        if seed is None:
+            secret = seeds.course_secret(self.config.get("CourseDirectory", {}).get("root") or os.getcwd())
+            seed = seeds.notebook_seed(secret, grading.get("assignment", ""), grading.get("student", ""))
+        return {seeds.SEED_ENV: str(seed), sandbox.WALL_LIMIT_ENV: str(self.notebook_timeout + 30)}
+
+    # -- one cell ----------------------------------------------------------------------
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code":
+            return cell, resources
+        remaining = self._deadline - time.monotonic()
+        if self._halted is None and remaining < 1:
+            self._halted = (f"the notebook used up its grading time ({self.notebook_timeout} s) "
+                            "before this cell: look for a loop that never ends or a very long training run above")
+        if self._halted:
+            cell.outputs = [error_output("NotRun", f"This cell was not run: {self._halted}.")]
+            return cell, resources
+        self._timeout = int(max(1, min(self.cell_timeout, remaining)))
+        self.error_on_timeout = {
+            "ename": "CellTimeoutError",
+            "evalue": f"this cell ran for more than {self._timeout} s while grading and was stopped "
+                      "(a loop that never ends?)",
+            "traceback": [f"CellTimeoutError: this cell ran for more than {self._timeout} s while grading"]}
+        try:
+            return super().preprocess_cell(cell, resources, index)
+        except DeadKernelError:
+            self._halted = (f"the Python process died while running cell {index + 1} (it ran out of memory, "
+                            "or the code ended the process, e.g. with os._exit)")
+            cell.outputs.append(error_output("DeadKernelError", f"{self._halted[0].upper()}{self._halted[1:]}."))
+            return cell, resources
+
+    def _get_timeout(self, cell):
+        return getattr(self, "_timeout", self.cell_timeout)
+
+
+def refuse(nb, findings):
+    """Fail every test cell of a notebook that tampers with the test machinery, saying why."""
+    listed = "; ".join(map(str, findings[:5])) + ("; ..." if len(findings) > 5 else "")
+    message = (f"this notebook was not run, because it changes what the tests rely on ({listed}). "
+               "No exercise needs this. Remove it and submit again, or ask your instructor.")
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [error_output("IntegrityError", message)] if is_test_cell(cell) else []
+    return nb
+
+
+def replay(nb, resources, replay_dir):
+    """Copy the outputs of the notebook a worker ran (same cells, same order) into ``nb``."""
+    grading = resources["nbgrader"]
+    path = replay_dir / grading["student"] / grading["assignment"] / f"{grading['notebook']}.ipynb"
+    if not path.exists():
+        raise FileNotFoundError(f"no executed notebook from the parallel grader at {path}")
+    executed = json.loads(path.read_text())["cells"]
+    if [c.cell_type for c in nb.cells] != [c["cell_type"] for c in executed]:
+        raise ValueError(f"{path} does not have the cells of the notebook being graded")
+    for cell, done in zip(nb.cells, executed):
+        if cell.cell_type == "code":
+            cell.outputs = [NotebookNode(o) for o in _as_nodes(done.get("outputs", []))]
+            cell.execution_count = done.get("execution_count")
+    return nb
+
+
+def _as_nodes(value):
+    from nbformat import from_dict
+
+    return from_dict(value)
+
+
+@contextlib.contextmanager
+def _environment(values):
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
