@@ -41,3 +41,12 @@ c.IgnorePattern.pattern = (r"absl::InitializeLog|oneDNN custom operations|cudart
 
 # Executed instructor notebooks for self-study (built by `make solutions`).
 c.CourseDirectory.solution_directory = "solutions"
+
+# Feedback shows each test's outcome and message, not the hidden test code, no paths of the
+# grading machine, and math as MathML (readable offline). Autograded notebooks keep it all.
+from aecourse.grading.feedback import OfflineMathHTMLExporter, RedactHiddenTests  # noqa: E402
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
+from nbgrader.preprocessors import GetGrades  # noqa: E402
+
+c.GenerateFeedback.preprocessors = [GetGrades, RedactHiddenTests, CSSHTMLHeaderPreprocessor]
+c.GenerateFeedback.exporter_class = OfflineMathHTMLExporter

@@ -91,11 +91,20 @@ class Course:
         self.run("export", "--to", Path(path).resolve())
         return Path(path)
 
+    @property
+    def db_url(self):
+        """The gradebook's database: ``c.CourseDirectory.db_url`` of the course config, else nbgrader's
+        default SQLite file in the root."""
+        from traitlets.config.loader import PyFileConfigLoader
+
+        config = PyFileConfigLoader("nbgrader_config.py", path=str(self.root)).load_config()
+        return config.get("CourseDirectory", {}).get("db_url") or f"sqlite:///{self.root / 'gradebook.db'}"
+
     def gradebook(self):
-        """nbgrader's gradebook of this course (nbgrader's default SQLite file in the root)."""
+        """nbgrader's gradebook of this course."""
         from nbgrader.api import Gradebook
 
-        return Gradebook(f"sqlite:///{self.root / 'gradebook.db'}")
+        return Gradebook(self.db_url)
 
     def cell_scores(self, assignment, student):
         """{grade_id: (score, max_score)} for every graded cell of a submission."""

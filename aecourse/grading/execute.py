@@ -17,7 +17,6 @@ It replaces ``nbgrader.preprocessors.Execute`` in ``c.Autograde.autograde_prepro
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import sys
@@ -25,6 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import nbformat
 from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import DeadKernelError
@@ -149,20 +149,15 @@ def replay(nb, resources, replay_dir):
     path = replay_dir / grading["student"] / grading["assignment"] / f"{grading['notebook']}.ipynb"
     if not path.exists():
         raise FileNotFoundError(f"no executed notebook from the parallel grader at {path}")
-    executed = json.loads(path.read_text())["cells"]
-    if [c.cell_type for c in nb.cells] != [c["cell_type"] for c in executed]:
+    executed = nbformat.read(path, as_version=4).cells
+    if [(c.cell_type, c.source) for c in nb.cells] != [(c.cell_type, c.source) for c in executed]:
         raise ValueError(f"{path} does not have the cells of the notebook being graded")
     for cell, done in zip(nb.cells, executed):
         if cell.cell_type == "code":
-            cell.outputs = [NotebookNode(o) for o in _as_nodes(done.get("outputs", []))]
-            cell.execution_count = done.get("execution_count")
+            cell.outputs = done.outputs
+            cell.execution_count = done.execution_count
+            cell.metadata.update({k: v for k, v in done.metadata.items() if k == "execution"})
     return nb
-
-
-def _as_nodes(value):
-    from nbformat import from_dict
-
-    return from_dict(value)
 
 
 @contextlib.contextmanager

@@ -193,7 +193,8 @@ def main(argv=None) -> int:
     kernel_dir, name = inside_connection_file(args.connection_file)
     command = build_command(Path.cwd(), kernel_dir, name)
     wall = float(os.environ.get(WALL_LIMIT_ENV, DEFAULT_WALL_S))
-    process = subprocess.Popen(command, preexec_fn=apply_limits)
+    # The kernel talks over its sockets; its stdout only holds a "connect to this kernel" banner.
+    process = subprocess.Popen(command, preexec_fn=apply_limits, stdout=subprocess.DEVNULL)
 
     def stop(signum, frame):
         process.kill()

@@ -1,0 +1,142 @@
+"""What a student reads after grading: results, not the hidden tests.
+
+nbgrader's feedback HTML is the autograded notebook, hidden test code included. Here,
+``RedactHiddenTests`` (a GenerateFeedback preprocessor) leaves in each test cell only what the
+release showed (its docstring and visible checks), the points (nbgrader's own header), and the
+outcome: "passed", or the failure's type and message, plus where in the student's own cells it
+happened. Tracebacks keep the student's frames only: no frames of Keras, TensorFlow or numpy,
+no paths of the grading machine. The instructor's autograded notebooks and the formgrader keep
+everything.
+
+``OfflineMathHTMLExporter`` renders the notebook's LaTeX as MathML inside the HTML file, so the
+math reads right without internet (nbconvert's default loads MathJax from a CDN).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import sys
+from pathlib import Path
+
+from nbconvert.exporters import HTMLExporter
+from nbgrader.preprocessors import NbGraderPreprocessor
+
+HIDDEN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*\n?", re.S | re.M)
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+STUDENT_FRAME = re.compile(r"^(Cell In\[\d+\], line \d+|File <string>|Input In \[\d+\])")
+HIDDEN_NOTE = "# (hidden tests: their code is not shown; their outcome is below)\n"
+
+
+def is_test_cell(cell) -> bool:
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return cell.cell_type == "code" and meta.get("grade", False) and not meta.get("solution", False)
+
+
+def grader_paths():
+    """Folders of the grading machine that must not show in feedback, longest first."""
+    places = {sys.prefix, sys.base_prefix, str(Path.home()), str(Path.cwd())}
+    return sorted((p for p in places if p not in ("/", "")), key=len, reverse=True)
+
+
+def scrub(text: str) -> str:
+    for place in grader_paths():
+        text = text.replace(place, "…")
+    return text
+
+
+def student_frames(traceback, own_count=None):
+    """The frames of a traceback that are in the student's cells (not the test's, not a library's)."""
+    frames = []
+    for entry in traceback:
+        plain = ANSI.sub("", entry).strip()
+        match = STUDENT_FRAME.match(plain)
+        if match and not (own_count is not None and plain.startswith(f"Cell In[{own_count}]")):
+            frames.append(scrub(plain))
+    return frames
+
+
+def outcome_outputs(cell):
+    """The outputs a student sees for a test cell: its prints and plots, then pass or fail."""
+    from nbformat.v4 import new_output
+
+    kept, failures = [], []
+    for output in cell.get("outputs", []):
+        if output.output_type == "error":
+            failures.append(output)
+        elif output.output_type == "stream" and output.name == "stderr":
+            continue
+        else:
+            if output.output_type == "stream":
+                output.text = scrub(output.text)
+            kept.append(output)
+    for error in failures:
+        message = scrub(error.evalue) if error.evalue else "(the check failed without a message)"
+        lines = [f"Failed: {error.ename}: {message}"]
+        where = student_frames(error.get("traceback", []), cell.get("execution_count"))
+        if where:
+            lines.append("It was raised in your code at: " + " -> ".join(where[-3:]))
+        kept.append(new_output("stream", name="stdout", text="\n".join(lines) + "\n"))
+    if not failures:
+        kept.append(new_output("stream", name="stdout", text="Passed.\n"))
+    return kept
+
+
+def scrub_student_error(output):
+    """A student cell's error, with library frames and grading-machine paths taken out."""
+    frames = [entry for entry in output.get("traceback", [])
+              if STUDENT_FRAME.match(ANSI.sub("", entry).strip())]
+    output.evalue = scrub(output.evalue)
+    output.traceback = [scrub(entry) for entry in frames] + [f"{output.ename}: {output.evalue}"]
+    return output
+
+
+class RedactHiddenTests(NbGraderPreprocessor):
+    """Feedback for the student: hidden test code out, outcomes in, no grading-machine paths."""
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code":
+            return cell, resources
+        if is_test_cell(cell):
+            source = cell.source
+            visible = HIDDEN.sub("", source)
+            if visible != source:
+                visible = visible.rstrip("\n") + "\n" + HIDDEN_NOTE
+            cell.source = visible
+            cell.outputs = outcome_outputs(cell)
+        else:
+            cell.outputs = [scrub_student_error(o) if o.output_type == "error" else o for o in cell.outputs]
+        return cell, resources
+
+
+# -- math without internet ----------------------------------------------------------------
+DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$", re.S)
+INLINE_MATH = re.compile(r"(?<![\\$])\$(?!\s)([^$\n]+?)(?<!\s)\$(?!\d)")
+MARKDOWN_BLOCK = re.compile(r'(<div class="[^"]*(?:jp-RenderedMarkdown|text_cell_render)[^"]*"[^>]*>)(.*?)(</div>)', re.S)
+
+
+def latex_to_mathml(latex: str, display: bool) -> str:
+    import latex2mathml.converter
+
+    try:
+        return latex2mathml.converter.convert(html.unescape(latex), display="block" if display else "inline")
+    except Exception:  # leave what the converter cannot read as it was written
+        return f"${'$' if display else ''}{latex}${'$' if display else ''}"
+
+
+def render_math(body: str) -> str:
+    """Replace $...$ and $$...$$ in the rendered markdown of an nbconvert HTML page by MathML."""
+    def block(match):
+        content = DISPLAY_MATH.sub(lambda m: latex_to_mathml(m.group(1), True), match.group(2))
+        content = INLINE_MATH.sub(lambda m: latex_to_mathml(m.group(1), False), content)
+        return match.group(1) + content + match.group(3)
+
+    return MARKDOWN_BLOCK.sub(block, body)
+
+
+class OfflineMathHTMLExporter(HTMLExporter):
+    """nbconvert's HTML export, with the math as MathML (no MathJax from a CDN needed)."""
+
+    def from_notebook_node(self, nb, resources=None, **kw):
+        output, resources = super().from_notebook_node(nb, resources, **kw)
+        return render_math(output), resources

@@ -1,0 +1,264 @@
+"""Grade a whole class in parallel, with nbgrader writing the gradebook as it always does.
+
+Running a notebook is the only slow step of autograding, so it is the only one spread out:
+
+1. *stage* (here): each submission is staged (:mod:`.intake`) and prepared with nbgrader's
+   own sanitizing steps (clear outputs, restore locked and test cells from the gradebook);
+2. *run* (on Dask workers): each prepared notebook runs in the sandbox
+   (:class:`.execute.GradingExecute`), anywhere a worker lives; a task carries the notebook
+   and the student's other files, and gives back the executed notebook;
+3. *record* (here, one process): ``nbgrader autograde`` grades the staged submissions with
+   its Execute step replaced by a replay of the workers' outputs, so scores, timestamps,
+   late penalties, autograded/ and the gradebook are exactly what serial nbgrader writes;
+   then ``nbgrader generate_feedback`` and ``nbgrader export``.
+
+Workers come from Dask distributed: a local cluster (one worker per core) by default, or any
+scheduler (``--scheduler tcp://host:8786``: dask-jobqueue on Slurm, Dask on Kubernetes...);
+remote workers need the kit and its data installed, not the course folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from aecourse.grading import execute, intake, sandbox, seeds
+
+STATE_FILE = "autograded/.aecourse_grading_state.json"
+SANITIZE_STEPS = ("ClearOutput", "DeduplicateIds", "OverwriteKernelspec", "OverwriteCells", "CheckCellMetadata")
+
+
+@dataclass
+class Job:
+    assignment: str
+    student: str
+    notebook: str
+    payload: dict
+    notes: list = field(default_factory=list)
+
+
+@dataclass
+class Outcome:
+    assignment: str
+    student: str
+    score: float | None = None
+    max_score: float | None = None
+    problems: list = field(default_factory=list)
+    seconds: float = 0.0
+
+
+# -- 2. run: the task a Dask worker executes -----------------------------------------------
+def run_notebook(payload: dict) -> dict:
+    """Run one prepared notebook in the sandbox; {"notebook": json, "seconds": s, "error": str|None}."""
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="aecourse-grading-") as folder:
+        workdir = Path(folder) / "work"
+        workdir.mkdir()
+        for relative, content in payload["files"].items():
+            target = workdir / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+        notebook = nbformat.reads(payload["notebook"], as_version=4)
+        resources = {"metadata": {"path": str(workdir)}, "aecourse": {"seed": payload["seed"]},
+                     "nbgrader": {"student": payload["student"], "assignment": payload["assignment"],
+                                  "notebook": payload["name"]}}
+        preprocessor = execute.GradingExecute(cell_timeout=payload["cell_timeout"],
+                                              notebook_timeout=payload["notebook_timeout"])
+        error = None
+        saved = os.environ.get("NBGRADER_EXECUTION")
+        os.environ["NBGRADER_EXECUTION"] = "autograde"
+        try:
+            notebook, _ = preprocessor.preprocess(notebook, resources)
+        except Exception as failure:  # the grader's own trouble: every test cell says so
+            error = f"{type(failure).__name__}: {failure}"
+            notebook = nbformat.reads(payload["notebook"], as_version=4)
+            for cell in notebook.cells:
+                if execute.is_test_cell(cell):
+                    cell.outputs = [execute.error_output("GradingError", f"this notebook could not be graded: {error}")]
+        finally:
+            if saved is None:
+                os.environ.pop("NBGRADER_EXECUTION", None)
+            else:
+                os.environ["NBGRADER_EXECUTION"] = saved
+    return {"notebook": nbformat.writes(notebook), "seconds": time.monotonic() - started, "error": error}
+
+
+# -- 1. stage ------------------------------------------------------------------------------
+def load_course_config(root: Path):
+    from traitlets.config.loader import PyFileConfigLoader
+
+    return PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+
+
+def prepare(notebook_path: Path, config, db_url: str, assignment: str, student: str, name: str):
+    """The notebook as nbgrader's autograde will run it: its sanitizing steps, in its order."""
+    from nbgrader import preprocessors
+
+    notebook = nbformat.read(notebook_path, as_version=4)
+    resources = {"unique_key": name, "nbgrader": {"student": student, "assignment": assignment,
+                                                   "notebook": name, "db_url": db_url}}
+    for step in SANITIZE_STEPS:
+        notebook, resources = getattr(preprocessors, step)(config=config).preprocess(notebook, resources)
+    return notebook
+
+
+def submission_digest(folder: Path, extra: str) -> str:
+    digest = hashlib.sha256(extra.encode())
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(folder)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+class ClassGrader:
+    """Autograde every submission of a course root: stage, run in parallel, record with nbgrader."""
+
+    def __init__(self, course, workers=None, scheduler=None, force=False, progress=True):
+        self.course = course
+        self.root = course.root
+        self.workers = workers or os.cpu_count() or 1
+        self.scheduler = scheduler
+        self.force = force
+        self.progress = progress
+        self.config = load_course_config(self.root)
+        grading = self.config.get("GradingExecute", {})
+        self.cell_timeout = int(grading.get("cell_timeout", 60))
+        self.notebook_timeout = int(grading.get("notebook_timeout", 180))
+        self.secret = seeds.course_secret(self.root)
+        self.state_path = self.root / STATE_FILE
+
+    # which submissions
+    def students(self, assignment):
+        folder = self.root / "submitted"
+        return sorted(p.parent.name for p in folder.glob(f"*/{assignment}") if p.is_dir())
+
+    def release_notebooks(self, assignment):
+        return {p.stem: p for p in sorted((self.root / "release" / assignment).glob("*.ipynb"))}
+
+    def grade_ids_by_assignment(self, assignments):
+        return {a: set().union(*(intake.grade_ids(nbformat.read(p, as_version=4))
+                                 for p in self.release_notebooks(a).values()))
+                for a in assignments}
+
+    def _state(self):
+        return json.loads(self.state_path.read_text()) if self.state_path.exists() else {}
+
+    def _fingerprint(self, assignment, student):
+        source = "".join(p.read_text() for p in sorted((self.root / "source" / assignment).glob("*.ipynb")))
+        return submission_digest(self.root / "submitted" / student / assignment,
+                                 hashlib.sha256(source.encode()).hexdigest())
+
+    def grade(self, assignments, student_pattern="*"):
+        """Grade; returns [Outcome] for every submission graded now (the unchanged are skipped)."""
+        import fnmatch
+
+        if not sandbox.unsafe_no_sandbox():
+            sandbox.check_available()
+        state = self._state()
+        staging = Path(tempfile.mkdtemp(prefix=".grading-", dir=self.root))
+        replay = staging / "replay"
+        jobs, outcomes = [], {}
+        others = self.grade_ids_by_assignment(assignments)
+        try:
+            for assignment in assignments:
+                for student in self.students(assignment):
+                    if not fnmatch.fnmatch(student, student_pattern):
+                        continue
+                    fingerprint = self._fingerprint(assignment, student)
+                    graded = (self.root / "autograded" / student / assignment).is_dir()
+                    if not self.force and graded and state.get(assignment, {}).get(student) == fingerprint:
+                        continue
+                    jobs += self._stage(staging, assignment, student, others)
+                    outcomes[(assignment, student)] = Outcome(assignment, student)
+                    state.setdefault(assignment, {})[student] = fingerprint
+            if not jobs:
+                return []
+            for job, result in self._run(jobs):
+                target = replay / job.student / job.assignment / f"{job.notebook}.ipynb"
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(result["notebook"])
+                outcome = outcomes[(job.assignment, job.student)]
+                outcome.seconds += result["seconds"]
+                outcome.problems += job.notes + ([result["error"]] if result["error"] else [])
+            for assignment in assignments:
+                graded_now = sorted(s for (a, s) in outcomes if a == assignment)
+                if graded_now:
+                    self._record(assignment, staging / "submitted", replay, graded_now)
+            self.state_path.parent.mkdir(parents=True, exist_ok=True)
+            self.state_path.write_text(json.dumps(state, indent=1))
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        for (assignment, student), outcome in outcomes.items():
+            summary = self.course.summary(assignment, student)
+            outcome.score, outcome.max_score = summary["code_score"], summary["max_code_score"]
+        return list(outcomes.values())
+
+    def _stage(self, staging, assignment, student, others):
+        folder = staging / "submitted" / student / assignment
+        staged = intake.stage_submission(self.root / "submitted" / student / assignment, folder, assignment,
+                                         self.release_notebooks(assignment),
+                                         {a: ids for a, ids in others.items() if a != assignment})
+        files = {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*")
+                 if p.is_file() and p.suffix != ".ipynb" and p.name != "timestamp.txt"}
+        jobs = []
+        for name, path in staged.notebooks.items():
+            prepared = prepare(path, self.config, self.course.db_url, assignment, student, name)
+            payload = {"assignment": assignment, "student": student, "name": name, "files": files,
+                       "notebook": nbformat.writes(prepared), "cell_timeout": self.cell_timeout,
+                       "notebook_timeout": self.notebook_timeout,
+                       "seed": seeds.notebook_seed(self.secret, assignment, student)}
+            jobs.append(Job(assignment, student, name, payload, staged.notes))
+        return jobs
+
+    def _run(self, jobs):
+        """Yield (job, result) as the workers finish them, with a progress bar."""
+        from dask.distributed import Client, LocalCluster, as_completed
+        from tqdm.auto import tqdm
+
+        environment = {name: value for name, value in os.environ.items()
+                       if name.startswith(("AECOURSE_", "TF_", "PATH"))}
+        cluster = None
+        if self.scheduler:
+            client = Client(self.scheduler)
+        else:
+            cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
+                                   dashboard_address=None, env=environment, silence_logs=40)
+            client = Client(cluster)
+        failures = 0
+        try:
+            futures = {client.submit(run_notebook, job.payload, key=f"{job.assignment}-{job.student}-{job.notebook}",
+                                     pure=False): job for job in jobs}
+            bar = tqdm(total=len(jobs), unit="notebook", desc="grading", disable=not self.progress)
+            for future in as_completed(futures):
+                job = futures[future]
+                try:
+                    result = future.result()
+                except Exception as error:  # a worker lost: record it, keep grading the class
+                    result = {"notebook": job.payload["notebook"], "seconds": 0.0,
+                              "error": f"the grading worker failed: {type(error).__name__}: {error}"}
+                failures += bool(result["error"])
+                bar.set_postfix(failures=failures)
+                bar.update()
+                yield job, result
+            bar.close()
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+
+    def _record(self, assignment, staged_root, replay, students):
+        """One nbgrader autograde (outputs replayed) and one generate_feedback, for these students only."""
+        self.course.run("autograde", assignment, "--force", f"--CourseDirectory.submitted_directory={staged_root}",
+                        env={execute.REPLAY_ENV: str(replay)})
+        others = sorted(p.parent.name for p in (self.root / "autograded").glob(f"*/{assignment}")
+                        if p.parent.name not in students)
+        exclude = [f"--CourseDirectory.student_id_exclude={','.join(others)}"] if others else []
+        self.course.run("generate_feedback", assignment, "--force", *exclude)
