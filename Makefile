@@ -4,6 +4,7 @@
 #   make lab        open JupyterLab at the course root (release/ for students, Formgrader for instructors)
 #   make release    rebuild release/ from source/ (nbgrader generate_assignment)
 #   make solutions  rebuild solutions/ (executed instructor notebooks + HTML)
+#   make grade      autograde everything in submitted/ in parallel (sandboxed), feedback, grades.csv
 #   make bench      the benchmarks (throughput, quality, notebook wall time, autograde cost)
 
 SHELL := /bin/bash
@@ -15,15 +16,26 @@ ASSIGNMENTS := mnist_autoencoders cardiac_vae
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: setup data release solutions course test lab bench clean
+.PHONY: setup sandbox data release solutions course grade test lab bench clean
 
-setup: $(STAMP)
+setup: sandbox $(STAMP)
 
 $(STAMP): requirements.txt pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
+
+# Autograding runs student code in a bubblewrap sandbox (Debian package `bubblewrap`).
+sandbox:
+	@command -v bwrap >/dev/null || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "Installing bubblewrap (the grading sandbox)"; \
+			(apt-get install -y -qq bubblewrap >/dev/null 2>&1 || \
+			 (apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null)); \
+		else \
+			echo "The grading sandbox needs bubblewrap: sudo apt-get install bubblewrap"; exit 1; \
+		fi; }
 
 data: setup
 	$(PY) data_prep/prefetch_mnist.py
@@ -40,6 +52,9 @@ solutions: data
 
 course: data release
 	$(PY) scripts/demo_class.py $(ASSIGNMENTS)
+
+grade: setup
+	$(VENV)/bin/aecourse-grade $(ARGS)
 
 test: data
 	$(PY) -m pytest

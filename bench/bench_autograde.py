@@ -1,7 +1,8 @@
 """Autograde cost: seconds to autograde one student's notebook, next to the floor.
 
 The floor is nbgrader autograding a notebook that only imports Keras and runs one
-test cell, measured in the same run on the same machine. Usage:
+test cell, measured in the same run on the same machine, with the grading sandbox and
+without it (AECOURSE_UNSAFE_NO_SANDBOX=1), to give the sandbox's own cost. Usage:
 
     .venv/bin/python bench/bench_autograde.py [--assignments mnist_autoencoders cardiac_vae] [--repeats 3]
 """
@@ -29,9 +30,12 @@ def floor_notebook():
     return nbformat.v4.new_notebook(cells=[setup, test])
 
 
-def timed_autograde(course, assignment, student):
+MODES = {"sandboxed": {}, "no sandbox": {"AECOURSE_UNSAFE_NO_SANDBOX": "1"}}
+
+
+def timed_autograde(course, assignment, student, env):
     start = time.perf_counter()
-    course.autograde(assignment, student)
+    course.run("autograde", assignment, "--force", "--student", student, env=env)
     return time.perf_counter() - start
 
 
@@ -50,16 +54,21 @@ def main():
             solution = course.notebook("source", assignment)
             for repeat in range(args.repeats):
                 course.submit(f"student{repeat}", assignment, solution)
-            times[assignment] = [timed_autograde(course, assignment, f"student{repeat}")
-                                 for repeat in range(args.repeats)]
-            scores = course.summary(assignment, "student0")
-            print(f"{assignment:24s} median {statistics.median(times[assignment]):5.1f} s "
-                  f"(runs: {', '.join(f'{t:.1f}' for t in times[assignment])}); "
-                  f"autograded score {scores['code_score']:g}/{scores['max_code_score']:g}", flush=True)
-        floor = statistics.median(times[FLOOR])
-        for assignment in args.assignments:
-            ratio = statistics.median(times[assignment]) / floor
-            print(f"{assignment}: {ratio:.2f} x the bare-Keras floor (target: at most 2 x)")
+            for mode, env in MODES.items():
+                times[assignment, mode] = runs = [timed_autograde(course, assignment, f"student{repeat}", env)
+                                                  for repeat in range(args.repeats)]
+                scores = course.summary(assignment, "student0")
+                print(f"{assignment:24s} {mode:10s} median {statistics.median(runs):5.1f} s "
+                      f"(runs: {', '.join(f'{t:.1f}' for t in runs)}); "
+                      f"autograded score {scores['code_score']:g}/{scores['max_code_score']:g}", flush=True)
+        for mode in MODES:
+            floor = statistics.median(times[FLOOR, mode])
+            for assignment in args.assignments:
+                ratio = statistics.median(times[assignment, mode]) / floor
+                print(f"{mode:10s} {assignment}: {ratio:.2f} x the bare-Keras floor (target: at most 2 x)")
+        for assignment in [FLOOR, *args.assignments]:
+            extra = statistics.median(times[assignment, "sandboxed"]) / statistics.median(times[assignment, "no sandbox"])
+            print(f"sandbox cost, {assignment}: {100 * (extra - 1):+.0f}% per notebook (target: at most +10%)")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import shutil
 import sys
 
 from aecourse.course import ASSIGNMENTS, Course, solution_answers, with_answers
+from aecourse.grading.parallel import ClassGrader
 
 DEMO_PREFIX = "demo-"
 
@@ -37,18 +38,18 @@ def clear_demo(course, assignment):
 
 def grade_demo_class(course, assignments):
     """Submit, autograde and give feedback to the demo class; [(assignment, student, summary)]."""
-    rows = []
+    students = {}
     for assignment in assignments:
         print(f"== {assignment}: submitting the demo class", flush=True)
         clear_demo(course, assignment)
-        submissions = demo_submissions(course, assignment)
-        for student, notebook in submissions.items():
+        students[assignment] = demo_submissions(course, assignment)
+        for student, notebook in students[assignment].items():
             course.submit(student, assignment, notebook)
-        print(f"== {assignment}: nbgrader autograde (a few seconds per student)", flush=True)
-        course.autograde(assignment, f"{DEMO_PREFIX}*")
-        course.generate_feedback(assignment, f"{DEMO_PREFIX}*")
-        rows += [(assignment, student, course.summary(assignment, student)) for student in submissions]
-    return rows
+    print("== autograding the demo class: sandboxed kernels, one worker per core, then nbgrader records "
+          "the grades and writes the feedback", flush=True)
+    ClassGrader(course, force=True).grade(list(assignments), f"{DEMO_PREFIX}*")
+    return [(assignment, student, course.summary(assignment, student))
+            for assignment in assignments for student in students[assignment]]
 
 
 def main():

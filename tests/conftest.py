@@ -1,37 +1,44 @@
-"""Shared fixtures: a temporary nbgrader course graded once per test session."""
+"""Shared fixtures: one temporary nbgrader course, both assignments, graded once per test session.
+
+Every graded submission of the suite (solution, untouched release, typical mistakes, other
+correct answers, hostile and broken notebooks) goes into one class, graded by the kit's
+parallel grader (``aecourse-grade``: sandboxed kernels on Dask workers, nbgrader recording).
+"""
 
 import hashlib
+import socket
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # the submission catalogues beside this file
 
 from aecourse.course import Course, solution_answers, with_answers  # noqa: E402
+from aecourse.grading.parallel import ClassGrader  # noqa: E402
 from submissions import apply  # noqa: E402
+
+ASSIGNMENTS = ("mnist_autoencoders", "cardiac_vae")
+# Budgets for the test course: a loop that never ends costs 30 s, not the course's 60.
+TEST_BUDGETS = "\nc.GradingExecute.cell_timeout = 30\nc.GradingExecute.notebook_timeout = 150\n"
 
 
 def file_digest(path):
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-class GradedAssignment:
-    """One assignment autograded for: the solution, the untouched release, mutants, alternatives."""
+def folder_digests(folder):
+    return {str(p.relative_to(folder)): file_digest(p) for p in sorted(Path(folder).rglob("*")) if p.is_file()}
 
-    def __init__(self, course, assignment, mutants, alternatives):
+
+class GradedAssignment:
+    """One assignment of the graded class: scores, graded notebooks and feedback, by student."""
+
+    def __init__(self, course, assignment):
         self.course, self.assignment = course, assignment
-        self.mutants, self.alternatives = mutants, alternatives
-        source = course.notebook("source", assignment)
-        release = course.generate_release(assignment)
-        solutions = solution_answers(source)
-        self.submitted = {"solution": course.submit("solution", assignment, source),
-                          "untouched": course.submit("untouched", assignment, release)}
-        for submission in [*mutants, *alternatives]:
-            notebook = with_answers(source, apply(solutions, submission))
-            self.submitted[submission.name] = course.submit(submission.name, assignment, notebook)
-        self.digests = {student: file_digest(path) for student, path in self.submitted.items()}
-        course.autograde(assignment)  # every student, in one nbgrader run
+        self.submitted = {}  # student -> submitted folder
+        self.digests = {}  # student -> {file: sha256} before grading
 
     def scores(self, student):
         return self.course.cell_scores(self.assignment, student)
@@ -40,21 +47,67 @@ class GradedAssignment:
         scores = self.scores(student)
         return sum(s for s, _ in scores.values() if s is not None), sum(m for _, m in scores.values())
 
+    def autograded(self, student):
+        return nbformat.read(self.course.notebook("autograded", self.assignment, student), as_version=4)
+
+    def feedback_html(self, student):
+        return next((self.course.root / "feedback" / student / self.assignment).glob("*.html")).read_text()
+
+
+def output_text(notebook):
+    """Every text output of a notebook (streams, errors, plain-text results), joined."""
+    parts = []
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            parts += [output.get("text", ""), output.get("ename", ""), output.get("evalue", ""),
+                      output.get("data", {}).get("text/plain", "")]
+    return "\n".join(parts)
+
 
 @pytest.fixture(scope="session")
-def graded(tmp_path_factory):
-    """graded(assignment) -> GradedAssignment, autograded once per test session."""
+def graded_class(tmp_path_factory):
+    """{assignment: GradedAssignment}: the whole suite's class, graded in one parallel run."""
     import cardiac_submissions
     import mnist_submissions
+    import trust_submissions
 
     catalogues = {"mnist_autoencoders": mnist_submissions, "cardiac_vae": cardiac_submissions}
-    done = {}
+    course = Course.copy_of(tmp_path_factory.mktemp("course"), assignments=ASSIGNMENTS)
+    with open(course.root / "nbgrader_config.py", "a") as config:
+        config.write(TEST_BUDGETS)
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    graded = {}
+    for assignment in ASSIGNMENTS:
+        graded[assignment] = result = GradedAssignment(course, assignment)
+        source = course.notebook("source", assignment)
+        release = course.generate_release(assignment)
+        solutions = solution_answers(source)
+        result.submitted = {"solution": course.submit("solution", assignment, source).parent,
+                            "untouched": course.submit("untouched", assignment, release).parent}
+        catalogue = catalogues[assignment]
+        for submission in [*catalogue.MUTANTS, *catalogue.ALTERNATIVES]:
+            notebook = with_answers(source, apply(solutions, submission))
+            result.submitted[submission.name] = course.submit(submission.name, assignment, notebook).parent
+    for case in trust_submissions.CASES:
+        other = next(a for a in ASSIGNMENTS if a != case.assignment)
+        ctx = trust_submissions.Context(course.root, course.notebook("source", case.assignment),
+                                        course.notebook("release", case.assignment),
+                                        course.notebook("source", other), listener.getsockname()[1])
+        folder = course.root / "submitted" / case.name / case.assignment
+        folder.mkdir(parents=True)
+        for name, content in case.build(ctx).items():
+            (folder / name).write_bytes(content)
+        graded[case.assignment].submitted[case.name] = folder
+    for result in graded.values():
+        result.digests = {student: folder_digests(folder) for student, folder in result.submitted.items()}
+    ClassGrader(course, workers=2, progress=False).grade(list(ASSIGNMENTS))
+    listener.close()
+    return graded
 
-    def grade(assignment):
-        if assignment not in done:
-            course = Course.copy_of(tmp_path_factory.mktemp(assignment), assignments=[assignment])
-            catalogue = catalogues[assignment]
-            done[assignment] = GradedAssignment(course, assignment, catalogue.MUTANTS, catalogue.ALTERNATIVES)
-        return done[assignment]
 
-    return grade
+@pytest.fixture(scope="session")
+def graded(graded_class):
+    """graded(assignment) -> GradedAssignment (kept for the tests written per assignment)."""
+    return graded_class.__getitem__

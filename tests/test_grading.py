@@ -5,7 +5,7 @@ import pytest
 
 import cardiac_submissions
 import mnist_submissions
-from conftest import file_digest
+from conftest import folder_digests
 
 pytestmark = pytest.mark.grading
 
@@ -57,5 +57,5 @@ def test_other_correct_answers_score_full_marks(graded, case):
 @pytest.mark.parametrize("assignment", CATALOGUES)
 def test_submitted_files_are_never_modified(graded, assignment):
     graded_assignment = graded(assignment)
-    for student, path in graded_assignment.submitted.items():
-        assert file_digest(path) == graded_assignment.digests[student], f"{path} changed during grading"
+    for student, folder in graded_assignment.submitted.items():
+        assert folder_digests(folder) == graded_assignment.digests[student], f"{folder} changed during grading"

@@ -43,6 +43,19 @@ def grade_ids(notebook) -> set[str]:
             if cell.metadata.get("nbgrader", {}).get("grade_id")}
 
 
+def similarity(a: set, b: set) -> float:
+    return len(a & b) / len(a | b) if a | b else 0.0
+
+
+def belongs_elsewhere(ids: set, own: set, others: dict):
+    """False if cells ``ids`` fit this assignment best; else the assignment they fit (None: no one)."""
+    scores = {name: similarity(ids, other) for name, other in others.items()}
+    best = max(scores, key=scores.get, default=None)
+    if best is not None and scores[best] > similarity(ids, own):
+        return best
+    return False if ids & own else None
+
+
 def read_notebook(path: Path):
     """(notebook, None) or (None, why it cannot be read)."""
     try:
@@ -94,9 +107,9 @@ def stage_submission(submitted: Path, staging: Path, assignment: str, expected: 
                 notes.append(f"Your `{path.name}` could not be opened: {problem}. Nothing could be graded, every "
                              f"test scores 0. Your file is kept as you sent it; open it in a text editor, or "
                              f"hand in a fresh copy saved from JupyterLab.")
-            elif not grade_ids(notebook) & own_ids:
-                mine = [a for a, ids in others.items() if grade_ids(notebook) & ids]
-                which = f"the notebook of `{mine[0]}`" if mine else "a notebook without this assignment's cells"
+            elif belongs_elsewhere(grade_ids(notebook), own_ids, others) is not False:
+                mine = belongs_elsewhere(grade_ids(notebook), own_ids, others)
+                which = f"the notebook of `{mine}`" if mine else "a notebook without this assignment's cells"
                 notes.append(f"Your `{path.name}` is {which}, not `{assignment}`: nothing could be graded, every "
                              f"test scores 0. Hand in the notebook of `{assignment}`.")
                 notebook = None

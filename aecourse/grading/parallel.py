@@ -210,7 +210,17 @@ class ClassGrader:
                  if p.is_file() and p.suffix != ".ipynb" and p.name != "timestamp.txt"}
         jobs = []
         for name, path in staged.notebooks.items():
-            prepared = prepare(path, self.config, self.course.db_url, assignment, student, name)
+            try:
+                prepared = prepare(path, self.config, self.course.db_url, assignment, student, name)
+            except Exception as error:  # nbgrader cannot restore its cells: grade the blank release
+                note = (f"The nbgrader data of your `{name}.ipynb` is damaged ({type(error).__name__}: {error}), "
+                        "so its tests could not be put back: nothing could be graded, every test scores 0. "
+                        "Hand in a notebook made from the release, with its cells kept (copy your answers across).")
+                blank = nbformat.read(self.release_notebooks(assignment)[name], as_version=4)
+                blank.cells.insert(0, intake.note_cell([note]))
+                nbformat.write(blank, path)
+                staged.notes.append(note)
+                prepared = prepare(path, self.config, self.course.db_url, assignment, student, name)
             payload = {"assignment": assignment, "student": student, "name": name, "files": files,
                        "notebook": nbformat.writes(prepared), "cell_timeout": self.cell_timeout,
                        "notebook_timeout": self.notebook_timeout,
