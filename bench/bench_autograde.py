@@ -3,7 +3,7 @@
 The floor is nbgrader autograding a notebook that only imports Keras and runs one
 test cell, measured in the same run on the same machine. Usage:
 
-    .venv/bin/python bench/bench_autograde.py [--assignments mnist_autoencoders cardiac_vae] [--repeats 3]
+    .venv/bin/python -m bench.bench_autograde [--assignments mnist_autoencoders cardiac_vae] [--repeats 3]
 """
 
 import argparse

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))  # the submission catalogues beside this file
 
 from aecourse.course import Course, solution_answers, with_answers  # noqa: E402
 from submissions import apply  # noqa: E402

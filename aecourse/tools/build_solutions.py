@@ -12,10 +12,10 @@ import sys
 from aecourse.course import ASSIGNMENTS, Course
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="aecourse-build-solutions", description=__doc__.splitlines()[0])
     parser.add_argument("assignments", nargs="*", default=list(ASSIGNMENTS))
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     course = Course()
     for assignment in args.assignments:
         print(f"== {assignment}: executing the instructor notebook (full training)", flush=True)
@@ -28,4 +28,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

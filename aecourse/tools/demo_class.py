@@ -51,10 +51,10 @@ def grade_demo_class(course, assignments):
     return rows
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="aecourse-demo-class", description=__doc__.splitlines()[0])
     parser.add_argument("assignments", nargs="*", default=list(ASSIGNMENTS))
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     course = Course()
     rows = grade_demo_class(course, args.assignments)
     grades = course.export_grades(course.root / "grades.csv")
@@ -68,7 +68,7 @@ def main():
     print(f"\nAutograded notebooks: {course.root / 'autograded'}/<student>/<assignment>/")
     print(f"Feedback (HTML):      {course.root / 'feedback'}/<student>/<assignment>/")
     print(f"Grades exported to:   {grades}")
-    print("Grade the written answers in the formgrader: `make lab`, then Nbgrader > Formgrader.")
+    print("Grade the written answers in the formgrader: `make lab-instructor`, then Nbgrader > Formgrader.")
     expected_full = all(s["code_score"] == s["max_code_score"] for _, student, s in rows
                         if student == f"{DEMO_PREFIX}solution")
     expected_zero = all(s["code_score"] == 0 for _, student, s in rows if student == f"{DEMO_PREFIX}untouched")
@@ -78,4 +78,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -1,13 +1,16 @@
 """Prepare the cardiac data of the course: one HDF5 file of 2-D short-axis slices.
 
-    python data_prep/prepare_cardiac.py                        # synthetic phantoms, no download
-    python data_prep/prepare_cardiac.py --acdc ~/ACDC/database  # the real ACDC data set
+    aecourse-prepare-cardiac                        # synthetic phantoms, no download
+    aecourse-prepare-cardiac --size 256             # 256 x 256 slices (the original session's)
+    aecourse-prepare-cardiac --acdc ~/ACDC/database  # the real ACDC data set
 
-Without ``--acdc``, synthetic exams are written in the ACDC layout to data/acdc_phantoms/
+Without ``--acdc``, synthetic exams are written in the ACDC layout to <data>/acdc_phantoms/
 (reused when already there with the same settings) and converted by the same code as the real
-data. Default output: data/cardiac_<size>.h5 under the repository root; an output made from
-the same source with the same settings is reused (``--force`` remakes it). Never commit ACDC
-or files made from it: its licence forbids redistribution.
+data. Default output: <data>/cardiac_<size>.h5, where <data> is the kit's data folder
+(``--data-dir``, else $AECOURSE_DATA, else the course's data/, else the per-user folder: see
+aecourse.paths). An output made from the same source with the same settings is reused
+(``--force`` remakes it). Never commit ACDC or files made from it: its licence forbids
+redistribution.
 """
 
 from __future__ import annotations
@@ -22,24 +25,26 @@ import h5py
 from aecourse.cardiac.acdc import DEFAULT_SIZE, DEFAULT_SPACING_MM, AcdcFormatError, convert_acdc
 from aecourse.cardiac.dataset import describe_file
 from aecourse.cardiac.phantoms import MANIFEST_NAME, phantoms_up_to_date, write_acdc_phantoms
+from aecourse.paths import data_dir_and_reason
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-DATA_DIR = REPO_ROOT / "data"
-DEFAULT_PHANTOMS_DIR = DATA_DIR / "acdc_phantoms"
+PHANTOMS_NAME = "acdc_phantoms"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="aecourse-prepare-cardiac", description=__doc__.split("\n\n")[0])
     parser.add_argument("--acdc", type=Path,
                         help="folder with ACDC's training/ and testing/ (default: synthetic phantoms)")
-    parser.add_argument("--out", type=Path, help="output HDF5 file (default: data/cardiac_<size>.h5)")
+    parser.add_argument("--data-dir", type=Path,
+                        help="the kit's data folder (default: $AECOURSE_DATA, the course's data/, "
+                             "else the per-user folder)")
+    parser.add_argument("--out", type=Path, help="output HDF5 file (default: <data>/cardiac_<size>.h5)")
     parser.add_argument("--size", type=int, default=DEFAULT_SIZE,
                         help="slice size in pixels (default: %(default)s)")
     parser.add_argument("--spacing", type=float, default=DEFAULT_SPACING_MM,
                         help="in-plane pixel spacing in mm (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the phantoms and of the train/val split")
     parser.add_argument("--val-fraction", type=float, default=0.2, help="share of training/ patients for val")
-    parser.add_argument("--phantoms-dir", type=Path, default=DEFAULT_PHANTOMS_DIR, help="where phantoms go")
+    parser.add_argument("--phantoms-dir", type=Path, help=f"where phantoms go (default: <data>/{PHANTOMS_NAME})")
     parser.add_argument("--n-train", type=int, default=100, help="phantom patients in training/")
     parser.add_argument("--n-test", type=int, default=50, help="phantom patients in testing/")
     parser.add_argument("--force", action="store_true", help="convert again even if the output is up to date")
@@ -75,7 +80,16 @@ def output_up_to_date(out: Path, source: Path, settings: dict) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    out = args.out or DATA_DIR / f"cardiac_{args.size}.h5"
+    if args.size < 16 or args.size % 16:
+        print(f"error: --size must be a multiple of 16 (the VAE downsamples 16x), not {args.size}",
+              file=sys.stderr)
+        return 2
+    data, reason = data_dir_and_reason(args.data_dir)
+    if args.out is None or args.phantoms_dir is None:
+        print(f"Data folder: {data} ({reason}).")
+    out = args.out or data / f"cardiac_{args.size}.h5"
+    args.phantoms_dir = args.phantoms_dir or data / PHANTOMS_NAME
+    out.parent.mkdir(parents=True, exist_ok=True)
     if args.acdc:
         print(f"Using real ACDC from {args.acdc}.")
         source = args.acdc
