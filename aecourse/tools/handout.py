@@ -39,6 +39,7 @@ ASSIGNMENTS = ("mnist_autoencoders", "cardiac_vae")
 DATA_OF = {"mnist_autoencoders": "mnist", "cardiac_vae": "cardiac"}
 SOLUTION_BLOCK = re.compile(r"### BEGIN SOLUTION(.*?)### END SOLUTION", re.S)
 HIDDEN_BLOCK = re.compile(r"### BEGIN HIDDEN TESTS(.*?)### END HIDDEN TESTS", re.S)
+IMPORT_LINE = re.compile(r"(import \S|from \S+ import )")
 #: Files of the kit that go into its wheel: the package and its build recipe, nothing else.
 WHEEL_INPUTS = ("aecourse", "pyproject.toml")
 SETUP_TEMPLATE = Path(__file__).with_name("student_setup.py")
@@ -53,7 +54,8 @@ def secret_lines(source_notebook: str | Path) -> set[str]:
 
     Code: the lines inside ``### BEGIN/END SOLUTION`` and ``### BEGIN/END HIDDEN TESTS`` that
     appear nowhere outside them; written answers: every line of a markdown solution cell that
-    appears in no other cell.
+    appears in no other cell. Import lines are left out: they give nothing away (and the kit's
+    own modules import TensorFlow too).
     """
     notebook = nbformat.read(source_notebook, as_version=4)
     inside, outside = set(), set()
@@ -65,7 +67,7 @@ def secret_lines(source_notebook: str | Path) -> set[str]:
         for block in (SOLUTION_BLOCK, HIDDEN_BLOCK):
             inside |= {line.strip() for region in block.findall(cell.source) for line in region.splitlines()}
         outside |= {line.strip() for line in HIDDEN_BLOCK.sub("", SOLUTION_BLOCK.sub("", cell.source)).splitlines()}
-    return {line for line in inside - outside if line}
+    return {line for line in inside - outside if line and not IMPORT_LINE.match(line)}
 
 
 def _text_lines(name: str, data: bytes) -> set[str]:
