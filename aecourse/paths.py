@@ -68,8 +68,8 @@ def data_dir_and_reason(data_dir: str | Path | None = None) -> tuple[Path, str]:
     root = course_root()
     if root is not None:
         why = f"${ENV_COURSE_ROOT}" if os.environ.get(ENV_COURSE_ROOT) else "the course-kit checkout"
-        return root / "data", f"course data folder ({why})"
-    return user_data_dir(), "per-user data folder (not in a course checkout)"
+        return root / "data", f"course data folder, from {why}"
+    return user_data_dir(), "per-user data folder: not in a course checkout"
 
 
 def data_dir(data_dir: str | Path | None = None) -> Path:
