@@ -1,7 +1,9 @@
 # The course kit's commands. Each target does its own set-up first (a local .venv).
 #   make course     set-up, data, release, then autograde a demo class and print a summary
 #   make test       set-up, data, then the test suite
-#   make lab        open JupyterLab at the course root (release/ for students, Formgrader for instructors)
+#   make lab        a student's JupyterLab: a workspace (student-workspace/) holding the hand-out only
+#   make lab-instructor  JupyterLab at the course root: source/, Formgrader
+#   make handout    build/handout/<assignment>/ (+ .zip): what a student receives
 #   make release    rebuild release/ from source/ (nbgrader generate_assignment)
 #   make solutions  rebuild solutions/ (executed instructor notebooks + HTML)
 #   make grade      autograde everything in submitted/ in parallel (sandboxed), feedback, grades.csv
@@ -15,8 +17,11 @@ ASSIGNMENTS := mnist_autoencoders cardiac_vae
 # nbgrader calls `alembic` and `jupyter` as programs: the environment's bin/ must come first.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export TF_CPP_MIN_LOG_LEVEL := 3
+# The data rule's course folder (aecourse/paths.py): this checkout's data/, whatever the install.
+export AECOURSE_COURSE_ROOT := $(CURDIR)
+WORKSPACE := student-workspace
 
-.PHONY: setup sandbox data release solutions course grade test lab bench clean
+.PHONY: setup sandbox data release solutions course grade test lab lab-instructor handout bench clean
 
 setup: sandbox $(STAMP)
 
@@ -38,8 +43,8 @@ sandbox:
 		fi; }
 
 data: setup
-	$(PY) data_prep/prefetch_mnist.py
-	$(PY) data_prep/prepare_cardiac.py
+	aecourse-prefetch-mnist
+	aecourse-prepare-cardiac
 
 release: setup
 	@for assignment in $(ASSIGNMENTS); do \
@@ -48,26 +53,35 @@ release: setup
 	@echo "release/ rebuilt from source/ for: $(ASSIGNMENTS)"
 
 solutions: data
-	$(PY) scripts/build_solutions.py $(ASSIGNMENTS)
+	aecourse-build-solutions $(ASSIGNMENTS)
 
 course: data release
-	$(PY) scripts/demo_class.py $(ASSIGNMENTS)
+	aecourse-demo-class $(ASSIGNMENTS)
 
 grade: setup
-	$(VENV)/bin/aecourse-grade $(ARGS)
+	aecourse-grade $(ARGS)
 
 test: data
 	$(PY) -m pytest
 
+handout: release
+	aecourse-handout $(ASSIGNMENTS)
+
+# Students: the release notebooks only (work already there is kept), no source/ and no formgrader.
 lab: data release
+	aecourse-handout --workspace $(WORKSPACE) $(ASSIGNMENTS)
+	jupyter lab --ServerApp.root_dir=$(WORKSPACE) \
+		--ServerApp.jpserver_extensions="{'nbgrader.server_extensions.formgrader': False}"
+
+lab-instructor: data release
 	mkdir -p exchange  # the formgrader wants nbgrader's exchange folder
 	jupyter lab
 
 bench: data
-	$(PY) bench/bench_mnist.py
-	$(PY) bench/bench_cardiac.py
-	$(PY) bench/bench_cardiac_data.py
-	$(PY) bench/bench_autograde.py
+	$(PY) -m bench.bench_mnist
+	$(PY) -m bench.bench_cardiac
+	$(PY) -m bench.bench_cardiac_data
+	$(PY) -m bench.bench_autograde
 
 clean:
 	rm -rf $(VENV) build

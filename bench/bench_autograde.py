@@ -4,7 +4,7 @@ The floor is nbgrader autograding a notebook that only imports Keras and runs on
 test cell, measured in the same run on the same machine, with the grading sandbox and
 without it (AECOURSE_UNSAFE_NO_SANDBOX=1), to give the sandbox's own cost. Usage:
 
-    .venv/bin/python bench/bench_autograde.py [--assignments mnist_autoencoders cardiac_vae] [--repeats 3]
+    .venv/bin/python -m bench.bench_autograde [--assignments mnist_autoencoders cardiac_vae] [--repeats 3]
 """
 
 import argparse

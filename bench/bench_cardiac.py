@@ -1,6 +1,6 @@
 """Cardiac benchmark: notebook wall time, validation Dice, plausibility, training throughput.
 
-    .venv/bin/python bench/bench_cardiac.py [--skip-notebook]
+    .venv/bin/python -m bench.bench_cardiac   (from the repository root) [--skip-notebook]
 
 1. runs the instructor notebook in full, as a student would (target: at most 10 minutes on
    2 cores), and reads its validation Dice per structure (target: mean >= 0.90) and the
@@ -11,11 +11,8 @@
 
 import argparse
 import json
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-from notebook_runner import run_notebook  # noqa: E402
+from bench.notebook_runner import run_notebook
 
 RESULTS = """
 import json

@@ -1,7 +1,7 @@
 """Time the cardiac data layer: phantom generation, conversion to HDF5 and loading a split.
 
-    python bench/bench_cardiac_data.py                  # the default 100 + 50 phantom patients
-    python bench/bench_cardiac_data.py --n-train 20 --n-test 10 --workers 1
+    python -m bench.bench_cardiac_data                  # the default 100 + 50 phantom patients
+    python -m bench.bench_cardiac_data --n-train 20 --n-test 10 --workers 1
 """
 
 from __future__ import annotations

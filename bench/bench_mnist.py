@@ -1,6 +1,6 @@
 """MNIST benchmark: training throughput, quality on the real test set, notebook wall time.
 
-    .venv/bin/python bench/bench_mnist.py
+    .venv/bin/python -m bench.bench_mnist   (from the repository root)
 
 1. runs the instructor notebook in full, as a student would (target: under 5 minutes on 2 cores);
 2. in the same kernel, evaluates the notebook's trained models on the 10,000 real MNIST test digits
@@ -12,13 +12,11 @@
 """
 
 import json
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-from notebook_runner import run_notebook  # noqa: E402
+from bench.notebook_runner import run_notebook
 
-from aecourse.paths import REPO_ROOT  # noqa: E402
+from aecourse.paths import REPO_ROOT
 
 TEST_SET = REPO_ROOT.parent / "shared" / "data" / "mnist"
 

@@ -1,31 +1,6 @@
-"""Build solutions/: the instructor notebooks executed in full, as .ipynb and HTML.
+"""Thin wrapper for `aecourse-build-solutions` (aecourse.tools.build_solutions): same options."""
 
-`nbgrader generate_solution` runs each instructor notebook (full training, not quick
-mode) into solutions/<assignment>/; nbconvert then renders it to HTML beside it.
-Widgets cannot run there, so the latent explorer draws its static version.
-"""
-
-import argparse
-import subprocess
-import sys
-
-from aecourse.course import ASSIGNMENTS, Course
-
-
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("assignments", nargs="*", default=list(ASSIGNMENTS))
-    args = parser.parse_args()
-    course = Course()
-    for assignment in args.assignments:
-        print(f"== {assignment}: executing the instructor notebook (full training)", flush=True)
-        course.run("generate_solution", assignment, "--force", "--Execute.timeout=3600",
-                   env={"AECOURSE_STATIC_PLOTS": "1", "AECOURSE_QUICK": "0"})
-        notebook = course.notebook("solutions", assignment)
-        subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "html", str(notebook)],
-                       check=True, capture_output=True)
-        print(f"   {notebook} and {notebook.with_suffix('.html').name}")
-
+from aecourse.tools.build_solutions import main
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -13,7 +13,6 @@ from pathlib import Path
 import nbformat
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))  # the submission catalogues beside this file
 
 from aecourse.course import Course, solution_answers, with_answers  # noqa: E402
 from aecourse.grading.parallel import ClassGrader  # noqa: E402

@@ -1,8 +1,6 @@
 """The ACDC converter, run on phantoms written in the official layout, and loading its output."""
 
-import importlib.util
 import shutil
-from pathlib import Path
 
 import h5py
 import nibabel as nib
@@ -148,20 +146,18 @@ def test_official_database_folder_and_missing_testing(mini_root, tmp_path):
 
 
 def test_load_split_errors(tmp_path, converted):
-    with pytest.raises(FileNotFoundError, match="make data.*prepare_cardiac.py"):
+    with pytest.raises(FileNotFoundError, match="aecourse-prepare-cardiac.*make data"):
         load_split(tmp_path / "absent.h5", "train")
     with pytest.raises(ValueError, match="split"):
         load_split(converted, "validation")
     (tmp_path / "broken.h5").write_bytes(b"not hdf5")
-    with pytest.raises(ValueError, match="make data"):
+    with pytest.raises(ValueError, match="aecourse-prepare-cardiac"):
         load_split(tmp_path / "broken.h5", "train")
 
 
 def test_command_line_reuses_phantoms_and_output(tmp_path, capsys):
-    script = Path(__file__).resolve().parents[1] / "data_prep" / "prepare_cardiac.py"
-    spec = importlib.util.spec_from_file_location("prepare_cardiac", script)
-    cli = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(cli)
+    from aecourse.tools import prepare_cardiac as cli
+
     args = ["--n-train", "5", "--n-test", "1", "--phantoms-dir", str(tmp_path / "ph"),
             "--out", str(tmp_path / "c.h5"), "--size", "64", "--quiet"]
     assert cli.main(args) == 0

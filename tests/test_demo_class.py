@@ -1,31 +1,22 @@
 """`make course`'s demo class: graded as expected, and a real student's work is left alone."""
 
-import importlib.util
-
 import pytest
 
-from aecourse.course import REPO_ROOT, Course
+from aecourse.course import Course
+from aecourse.tools import demo_class
 from conftest import file_digest
 
 pytestmark = pytest.mark.grading
 
 
-def load_demo_script():
-    spec = importlib.util.spec_from_file_location("demo_class", REPO_ROOT / "scripts" / "demo_class.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_demo_class_grades_and_never_touches_real_students(tmp_path):
-    demo = load_demo_script()
     course = Course.copy_of(tmp_path / "course", assignments=["mnist_autoencoders"])
     release = course.generate_release("mnist_autoencoders")
     alice = course.submit("alice", "mnist_autoencoders", release)
     before = file_digest(alice)
 
-    rows = demo.grade_demo_class(course, ["mnist_autoencoders"])
-    rows = demo.grade_demo_class(course, ["mnist_autoencoders"])  # a second `make course` too
+    rows = demo_class.grade_demo_class(course, ["mnist_autoencoders"])
+    rows = demo_class.grade_demo_class(course, ["mnist_autoencoders"])  # a second `make course` too
 
     scores = {student: summary["code_score"] for _, student, summary in rows}
     assert scores["demo-solution"] == rows[0][2]["max_code_score"] > 0

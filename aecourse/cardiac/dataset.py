@@ -1,7 +1,8 @@
 """Label conventions of the cardiac data and fast loading of one split of the prepared HDF5 file.
 
 The file is made by :func:`aecourse.cardiac.acdc.convert_acdc` (schema in that module's
-docstring), usually through ``make data`` or ``python data_prep/prepare_cardiac.py``.
+docstring), usually through ``make data`` or ``aecourse-prepare-cardiac``; where it lives is
+:func:`aecourse.paths.cardiac_h5`.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ BACKGROUND, RV, MYOCARDIUM, LV = range(len(CLASS_NAMES))
 PHASES = ("ED", "ES")
 SPLITS = ("train", "val", "test")
 FILE_FORMAT = "aecourse-cardiac-h5/1"
-MAKE_COMMAND = "`make data` (or `python data_prep/prepare_cardiac.py`) from the repository root"
+MAKE_COMMAND = "`aecourse-prepare-cardiac --size N --out FILE` (in the course repository: `make data`)"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,31 @@
+"""Build solutions/: the instructor notebooks executed in full, as .ipynb and HTML.
+
+`nbgrader generate_solution` runs each instructor notebook (full training, not quick
+mode) into solutions/<assignment>/; nbconvert then renders it to HTML beside it.
+Widgets cannot run there, so the latent explorer draws its static version.
+"""
+
+import argparse
+import subprocess
+import sys
+
+from aecourse.course import ASSIGNMENTS, Course
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="aecourse-build-solutions", description=__doc__.splitlines()[0])
+    parser.add_argument("assignments", nargs="*", default=list(ASSIGNMENTS))
+    args = parser.parse_args(argv)
+    course = Course()
+    for assignment in args.assignments:
+        print(f"== {assignment}: executing the instructor notebook (full training)", flush=True)
+        course.run("generate_solution", assignment, "--force", "--Execute.timeout=3600",
+                   env={"AECOURSE_STATIC_PLOTS": "1", "AECOURSE_QUICK": "0"})
+        notebook = course.notebook("solutions", assignment)
+        subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "html", str(notebook)],
+                       check=True, capture_output=True)
+        print(f"   {notebook} and {notebook.with_suffix('.html').name}")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
