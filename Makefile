@@ -82,6 +82,7 @@ bench: data
 	$(PY) -m bench.bench_cardiac
 	$(PY) -m bench.bench_cardiac_data
 	$(PY) -m bench.bench_autograde
+	PYTHONPATH=tests $(PY) -m bench.bench_class
 
 clean:
 	rm -rf $(VENV) build

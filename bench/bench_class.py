@@ -9,7 +9,7 @@ whole class takes a quarter of an hour here), the per-notebook cost of both, and
 correct notebooks lost points (`--solutions-only` grades N copies of each solution: the
 "no right answer fails by chance" count, with every student's own hidden-test seed).
 
-    PYTHONPATH=tests .venv/bin/python bench/bench_class.py [--students 40] [--serial 4] [--workers 2] [--solutions-only]
+    PYTHONPATH=tests .venv/bin/python -m bench.bench_class [--students 40] [--serial 4] [--workers 2] [--solutions-only]
 """
 
 import argparse

@@ -33,10 +33,11 @@ WALL_LIMIT_ENV = "AECOURSE_KERNEL_WALL_S"
 DEFAULT_MEMORY_GB = 8
 DEFAULT_WALL_S = 600
 
-# Environment variables that reach the kernel; every other one (tokens, paths of the
-# grader's machine) stays outside.
-PASSED_PREFIXES = ("AECOURSE_", "NBGRADER_", "TF_", "OMP_", "MKL_", "OPENBLAS_", "PYDEVD_")
-PASSED_NAMES = ("LANG", "LC_ALL", "TZ", "KERAS_BACKEND", "PYTHONWARNINGS")
+# Environment variables that reach the kernel; every other one (the grading secret, tokens,
+# paths of the grader's machine) stays outside.
+PASSED_PREFIXES = ("NBGRADER_", "TF_", "OMP_", "MKL_", "OPENBLAS_")
+PASSED_NAMES = ("LANG", "LC_ALL", "TZ", "KERAS_BACKEND", "PYTHONWARNINGS", "AECOURSE_QUICK",
+                "AECOURSE_STATIC_PLOTS", "AECOURSE_GRADING_SEED", "AECOURSE_CARDIAC_SIZE")
 # The few files of /etc a Python + TensorFlow kernel needs (fonts, time zone, libraries).
 ETC_ENTRIES = ("alternatives", "fonts", "localtime", "ld.so.cache", "ld.so.conf", "ld.so.conf.d",
                "nsswitch.conf", "passwd", "group", "mime.types", "ssl")
@@ -117,24 +118,13 @@ def python_binds() -> list[str]:
 
 
 def data_binds() -> tuple[list[str], dict[str, str]]:
-    """The course data, read-only under /data, and the environment that points the kit at it."""
+    """The course data folder (aecourse.paths), read-only at /data, and AECOURSE_DATA pointing there."""
     from aecourse import paths
 
-    args, env = [], {}
-    data_dir = Path(paths.DATA_DIR)
-    if data_dir.is_dir():
-        args += ["--ro-bind", str(data_dir.resolve()), f"{INSIDE_DATA}/course"]
-        env["AECOURSE_DATA"] = f"{INSIDE_DATA}/course"
-        cardiac = paths.cardiac_h5()
-        if cardiac.exists() and data_dir.resolve() in cardiac.resolve().parents:
-            env["AECOURSE_CARDIAC_H5"] = f"{INSIDE_DATA}/course/{cardiac.resolve().relative_to(data_dir.resolve())}"
-    from aecourse.mnist import _keras_cache_dir
-
-    keras_datasets = _keras_cache_dir()
-    if keras_datasets.is_dir():
-        args += ["--ro-bind", str(keras_datasets.resolve()), f"{INSIDE_DATA}/keras/datasets"]
-        env["KERAS_HOME"] = f"{INSIDE_DATA}/keras"
-    return args, env
+    folder = paths.data_dir()
+    if not folder.is_dir():
+        return [], {}
+    return ["--ro-bind", str(folder.resolve()), INSIDE_DATA], {"AECOURSE_DATA": INSIDE_DATA}
 
 
 def kernel_environment(extra: dict[str, str]) -> dict[str, str]:
