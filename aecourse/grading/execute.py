@@ -21,6 +21,7 @@ import os
 import shutil
 import sys
 import tempfile
+import textwrap
 import time
 from pathlib import Path
 
@@ -57,10 +58,25 @@ class SandboxKernelManager(AsyncKernelManager):
             shutil.rmtree(self._socket_dir, ignore_errors=True)
 
 
+#: Errors the grader itself records in a notebook (as opposed to the student's own errors).
+GRADER_ERRORS = ("IntegrityError", "DeadKernelError", "CellTimeoutError", "NotRun", "GradingError")
+
+
 def error_output(ename, evalue):
     """A notebook error output that nbgrader scores 0 and feedback shows as ``ename: evalue``."""
+    wrapped = textwrap.fill(f"{ename}: {evalue}", 110, subsequent_indent="    ")
     return NotebookNode(output_type="error", ename=ename, evalue=evalue,
-                        traceback=[f"\x1b[0;31m{ename}\x1b[0m: {evalue}"])
+                        traceback=[f"\x1b[0;31m{ename}\x1b[0m{wrapped[len(ename):]}"])
+
+
+def grader_problems(nb):
+    """What the grader had to stop or refuse in a run notebook, in words (one line per kind)."""
+    seen = {}
+    for cell in nb.cells:
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            if output.output_type == "error" and output.ename in GRADER_ERRORS:
+                seen.setdefault(output.ename, output.evalue)
+    return [f"{name}: {text}" for name, text in seen.items() if name != "NotRun"]
 
 
 def is_test_cell(cell) -> bool:

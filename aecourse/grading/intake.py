@@ -59,9 +59,12 @@ def belongs_elsewhere(ids: set, own: set, others: dict):
 def read_notebook(path: Path):
     """(notebook, None) or (None, why it cannot be read)."""
     try:
+        json.loads(path.read_bytes())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        where = f", line {error.lineno}, column {error.colno}" if hasattr(error, "lineno") else ""
+        return None, f"it is not valid JSON ({getattr(error, 'msg', str(error))}{where}; was it cut short or edited by hand?)"
+    try:
         notebook = nbformat.read(path, as_version=4)
-    except json.JSONDecodeError as error:
-        return None, f"it is not valid JSON ({error.msg} at line {error.lineno}, column {error.colno})"
     except Exception as error:  # nbformat's own validation errors, unreadable files
         return None, f"it is not a readable notebook ({type(error).__name__}: {str(error)[:200]})"
     if not isinstance(notebook.get("cells"), list):

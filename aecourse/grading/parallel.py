@@ -19,6 +19,7 @@ remote workers need the kit and its data installed, not the course folder.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -156,49 +157,71 @@ class ClassGrader:
         return submission_digest(self.root / "submitted" / student / assignment,
                                  hashlib.sha256(source.encode()).hexdigest())
 
-    def grade(self, assignments, student_pattern="*"):
-        """Grade; returns [Outcome] for every submission graded now (the unchanged are skipped)."""
+    def say(self, message):
+        if self.progress:
+            print(message, flush=True)
+
+    def select(self, assignments, student_pattern, state):
+        """[(assignment, student, fingerprint)] of the submissions to grade now."""
         import fnmatch
 
+        selected = []
+        for assignment in assignments:
+            for student in self.students(assignment):
+                if not fnmatch.fnmatch(student, student_pattern):
+                    continue
+                fingerprint = self._fingerprint(assignment, student)
+                graded = (self.root / "autograded" / student / assignment).is_dir()
+                if self.force or not graded or state.get(assignment, {}).get(student) != fingerprint:
+                    selected.append((assignment, student, fingerprint))
+        return selected
+
+    def grade(self, assignments, student_pattern="*"):
+        """Grade; returns [Outcome] for every submission graded now (the unchanged are skipped)."""
         if not sandbox.unsafe_no_sandbox():
             sandbox.check_available()
         state = self._state()
+        selected = self.select(assignments, student_pattern, state)
+        if not selected:
+            return []
+        started = time.monotonic()
         staging = Path(tempfile.mkdtemp(prefix=".grading-", dir=self.root))
         replay = staging / "replay"
-        jobs, outcomes = [], {}
+        outcomes = {(a, s): Outcome(a, s) for a, s, _ in selected}
         others = self.grade_ids_by_assignment(assignments)
         try:
-            for assignment in assignments:
-                for student in self.students(assignment):
-                    if not fnmatch.fnmatch(student, student_pattern):
-                        continue
-                    fingerprint = self._fingerprint(assignment, student)
-                    graded = (self.root / "autograded" / student / assignment).is_dir()
-                    if not self.force and graded and state.get(assignment, {}).get(student) == fingerprint:
-                        continue
-                    jobs += self._stage(staging, assignment, student, others)
-                    outcomes[(assignment, student)] = Outcome(assignment, student)
-                    state.setdefault(assignment, {})[student] = fingerprint
-            if not jobs:
-                return []
-            for job, result in self._run(jobs):
-                target = replay / job.student / job.assignment / f"{job.notebook}.ipynb"
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_text(result["notebook"])
-                outcome = outcomes[(job.assignment, job.student)]
-                outcome.seconds += result["seconds"]
-                outcome.problems += job.notes + ([result["error"]] if result["error"] else [])
+            with self._client() as client:
+                # Stage while the workers start; each notebook is handed out as soon as it is ready.
+                futures = {}
+                for assignment, student, _ in selected:
+                    for job in self._stage(staging, assignment, student, others):
+                        futures[client.submit(run_notebook, job.payload, pure=False,
+                                              key=f"{job.assignment}-{job.student}-{job.notebook}")] = job
+                for job, result in self._collect(futures):
+                    target = replay / job.student / job.assignment / f"{job.notebook}.ipynb"
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.write_text(result["notebook"])
+                    outcome = outcomes[(job.assignment, job.student)]
+                    outcome.seconds += result["seconds"]
+                    outcome.problems += job.notes + ([result["error"]] if result["error"] else [])
+                    outcome.problems += execute.grader_problems(nbformat.reads(result["notebook"], as_version=4))
+            self.say(f"ran {len(futures)} notebooks in {time.monotonic() - started:.0f} s; "
+                     "recording grades and writing feedback with nbgrader")
             for assignment in assignments:
                 graded_now = sorted(s for (a, s) in outcomes if a == assignment)
                 if graded_now:
                     self._record(assignment, staging / "submitted", replay, graded_now)
+            for assignment, student, fingerprint in selected:
+                state.setdefault(assignment, {})[student] = fingerprint
             self.state_path.parent.mkdir(parents=True, exist_ok=True)
             self.state_path.write_text(json.dumps(state, indent=1))
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-        for (assignment, student), outcome in outcomes.items():
-            summary = self.course.summary(assignment, student)
-            outcome.score, outcome.max_score = summary["code_score"], summary["max_code_score"]
+        with self.course.gradebook() as gradebook:
+            for (assignment, student), outcome in outcomes.items():
+                submission = gradebook.find_submission(assignment, student)
+                outcome.score, outcome.max_score = submission.code_score, submission.max_code_score
+        self.say(f"graded {len(outcomes)} submissions in {time.monotonic() - started:.0f} s")
         return list(outcomes.values())
 
     def _stage(self, staging, assignment, student, others):
@@ -228,25 +251,28 @@ class ClassGrader:
             jobs.append(Job(assignment, student, name, payload, staged.notes))
         return jobs
 
-    def _run(self, jobs):
-        """Yield (job, result) as the workers finish them, with a progress bar."""
-        from dask.distributed import Client, LocalCluster, as_completed
+    @contextlib.contextmanager
+    def _client(self):
+        """A Dask client: on the given scheduler, else on a local cluster of one worker per core."""
+        from dask.distributed import Client, LocalCluster
+
+        if self.scheduler:
+            with Client(self.scheduler) as client:
+                yield client
+            return
+        environment = {name: value for name, value in os.environ.items()
+                       if name.startswith(("AECOURSE_", "TF_")) or name == "PATH"}
+        with LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                          env=environment, silence_logs=40) as cluster, Client(cluster) as client:
+            yield client
+
+    def _collect(self, futures):
+        """Yield (job, result) as the workers finish, with a progress bar (done / total, failures)."""
+        from dask.distributed import as_completed
         from tqdm.auto import tqdm
 
-        environment = {name: value for name, value in os.environ.items()
-                       if name.startswith(("AECOURSE_", "TF_", "PATH"))}
-        cluster = None
-        if self.scheduler:
-            client = Client(self.scheduler)
-        else:
-            cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
-                                   dashboard_address=None, env=environment, silence_logs=40)
-            client = Client(cluster)
         failures = 0
-        try:
-            futures = {client.submit(run_notebook, job.payload, key=f"{job.assignment}-{job.student}-{job.notebook}",
-                                     pure=False): job for job in jobs}
-            bar = tqdm(total=len(jobs), unit="notebook", desc="grading", disable=not self.progress)
+        with tqdm(total=len(futures), unit="notebook", desc="grading", disable=not self.progress) as bar:
             for future in as_completed(futures):
                 job = futures[future]
                 try:
@@ -258,11 +284,6 @@ class ClassGrader:
                 bar.set_postfix(failures=failures)
                 bar.update()
                 yield job, result
-            bar.close()
-        finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
 
     def _record(self, assignment, staged_root, replay, students):
         """One nbgrader autograde (outputs replayed) and one generate_feedback, for these students only."""
