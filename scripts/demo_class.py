@@ -18,6 +18,11 @@ from aecourse.course import ASSIGNMENTS, Course, solution_answers, with_answers
 DEMO_PREFIX = "demo-"
 
 
+# First and last names of the demo students, as the formgrader lists them ("Last, First").
+DEMO_NAMES = {f"{DEMO_PREFIX}solution": ("Solution", "Demo"), f"{DEMO_PREFIX}untouched": ("Untouched", "Demo"),
+              f"{DEMO_PREFIX}half": ("Half", "Demo")}
+
+
 def demo_submissions(course, assignment):
     """{student: notebook} for the demo class of one assignment."""
     source = course.notebook("source", assignment)
@@ -43,7 +48,8 @@ def grade_demo_class(course, assignments):
         clear_demo(course, assignment)
         submissions = demo_submissions(course, assignment)
         for student, notebook in submissions.items():
-            course.submit(student, assignment, notebook)
+            course.add_student(student, *DEMO_NAMES.get(student, (None, None)))
+            course.submit(student, assignment, notebook, timestamp=True)
         print(f"== {assignment}: nbgrader autograde (a few seconds per student)", flush=True)
         course.autograde(assignment, f"{DEMO_PREFIX}*")
         course.generate_feedback(assignment, f"{DEMO_PREFIX}*")
