@@ -91,10 +91,9 @@ class Course:
         return target
 
     def add_student(self, student, first_name=None, last_name=None, email=None):
-        """Register (or update) a student of the gradebook with a name, as `nbgrader db student add`."""
-        with self.gradebook() as gradebook:
-            gradebook.update_or_create_student(student, first_name=first_name, last_name=last_name,
-                                               email=email)
+        """Register (or update) a student of the gradebook with a name (`nbgrader db student add`)."""
+        names = {"--first-name": first_name, "--last-name": last_name, "--email": email}
+        self.run("db", "student", "add", student, *[f"{flag}={value}" for flag, value in names.items() if value])
 
     def autograde(self, assignment, student="*"):
         """Autograde (again) the submissions whose student ID matches the glob ``student``."""
