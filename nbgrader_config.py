@@ -29,3 +29,8 @@ c.IgnorePattern.pattern = (r"absl::InitializeLog|oneDNN custom operations|cudart
 
 # Executed instructor notebooks for self-study (built by `make solutions`).
 c.CourseDirectory.solution_directory = "solutions"
+
+# The gradebook: a SQLite file in the course root (gradebook.db) unless db_url says otherwise.
+# Several graders on one server can share a PostgreSQL database instead (driver: psycopg, in
+# requirements.txt; see the README, "On a shared server"). Any SQLAlchemy URL works:
+# c.CourseDirectory.db_url = "postgresql+psycopg://nbgrader:PASSWORD@127.0.0.1:5432/autoencoders"
