@@ -13,18 +13,14 @@ skips otherwise. Screenshots go to the test's temporary folder (printed with -s)
 import importlib.util
 import os
 import re
-import secrets
 import shutil
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from aecourse.course import REPO_ROOT, Course
+from lab_server import jupyter_lab
 
 pytestmark = [pytest.mark.grading, pytest.mark.browser]
 
@@ -40,12 +36,6 @@ def load_demo_script():
     return module
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def formgrader(tmp_path_factory):
     """(base URL, token, course, demo module) of JupyterLab serving the graded demo class."""
@@ -58,40 +48,8 @@ def formgrader(tmp_path_factory):
     course = Course.copy_of(tmp / "course", assignments=[MNIST])
     course.generate_release(MNIST)
     demo.grade_demo_class(course, [MNIST])
-    (course.root / "exchange").mkdir()  # the formgrader wants nbgrader's exchange folder
-
-    port, token = free_port(), secrets.token_hex(16)
-    environment = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-                       JUPYTER_CONFIG_DIR=str(tmp / "config"), JUPYTERLAB_SETTINGS_DIR=str(tmp / "settings"),
-                       JUPYTER_RUNTIME_DIR=str(tmp / "runtime"))
-    command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-               f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={course.root}"]
-    if os.geteuid() == 0:
-        command.append("--allow-root")
-    log = open(tmp / "server.log", "w")
-    server = subprocess.Popen(command, cwd=course.root, env=environment, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
-                break
-            except OSError:
-                if server.poll() is not None:
-                    break
-                time.sleep(0.5)
-        else:
-            pytest.fail("JupyterLab did not answer in 60 s")
-        if server.poll() is not None:
-            pytest.fail(f"JupyterLab exited:\n{(tmp / 'server.log').read_text()[-3000:]}")
+    with jupyter_lab(course.root, tmp) as (base, token):
         yield base, token, course, demo, tmp
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
 
 
 @pytest.fixture(scope="module")

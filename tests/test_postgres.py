@@ -3,12 +3,15 @@
 The test starts a throw-away PostgreSQL server from Debian's packages (`make test` installs
 `postgresql` when it runs as root and the server is missing), points a course's
 nbgrader_config.py at it, and runs what graders do: generate the assignment, register students,
-autograde two submissions, read the formgrader's data (nbgrader's API, as the formgrader does),
-export grades. SQLite stays the default everywhere else.
+autograde two submissions, list them in the formgrader (nbgrader's API in-process, and the
+formgrader's own HTTP API from a running JupyterLab), export grades. SQLite stays the default
+everywhere else.
 """
 
 import csv
 import glob
+import json
+import urllib.request
 import os
 import shutil
 import socket
@@ -21,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from aecourse.course import Course
+from lab_server import jupyter_lab
 
 pytestmark = [pytest.mark.grading, pytest.mark.postgres]
 
@@ -140,3 +144,19 @@ def test_grades_export_from_postgres(pg_course):
         assert rows[student]["timestamp"] not in ("", "None")
     assert float(rows["pg-solution"]["raw_score"]) > 0
     assert float(rows["pg-untouched"]["raw_score"]) == 0
+
+
+def test_the_formgrader_serves_the_postgres_gradebook(pg_course, tmp_path):
+    """The formgrader itself (its JSON API, which its student and submission pages show)."""
+    with jupyter_lab(pg_course.root, tmp_path) as (base, token):
+        def get(path):
+            with urllib.request.urlopen(f"{base}/formgrader/api/{path}?token={token}", timeout=30) as answer:
+                return json.load(answer)
+
+        students = {s["id"]: (s["first_name"], s["last_name"]) for s in get("students")}
+        submissions = {s["student"]: s for s in get(f"submissions/{MNIST}")}
+    assert students == STUDENTS
+    assert set(submissions) == set(STUDENTS)
+    assert all(s["timestamp"] not in (None, "None") for s in submissions.values())
+    assert submissions["pg-solution"]["score"] > 0 == submissions["pg-untouched"]["score"]
+    assert not (pg_course.root / "gradebook.db").exists()
