@@ -44,7 +44,8 @@ def test_a_submission_can_carry_its_timestamp(course):
     stamped = course.submit("bob", "mnist_autoencoders", source, timestamp=datetime(2026, 1, 2, 3, 4, 5))
     assert (stamped.parent / "timestamp.txt").read_text() == "2026-01-02 03:04:05.000000 UTC"
     paris = timezone(timedelta(hours=1))
-    other = course.submit("carol", "mnist_autoencoders", source, timestamp=datetime(2026, 1, 2, 4, 4, 5, tzinfo=paris))
+    other = course.submit("carol", "mnist_autoencoders", source,
+                          timestamp=datetime(2026, 1, 2, 4, 4, 5, tzinfo=paris))
     assert (other.parent / "timestamp.txt").read_text() == "2026-01-02 03:04:05.000000 UTC"
 
 

@@ -14,7 +14,6 @@ import json
 import urllib.request
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from aecourse.course import Course
-from lab_server import jupyter_lab
+from lab_server import free_port, jupyter_lab
 
 pytestmark = [pytest.mark.grading, pytest.mark.postgres]
 
@@ -35,12 +34,6 @@ STUDENTS = {"pg-solution": ("Emmy", "Noether"), "pg-untouched": ("Kurt", "Goedel
 def postgres_bin():
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
     return Path(found[-1]).parent if found else None
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def as_postgres(command):
