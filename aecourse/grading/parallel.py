@@ -234,7 +234,7 @@ class ClassGrader:
         jobs = []
         for name, path in staged.notebooks.items():
             try:
-                prepared = prepare(path, self.config, self.course.db_url, assignment, student, name)
+                prepared = prepare(path, self.config, self.course.db_url(), assignment, student, name)
             except Exception as error:  # nbgrader cannot restore its cells: grade the blank release
                 note = (f"The nbgrader data of your `{name}.ipynb` is damaged ({type(error).__name__}: {error}), "
                         "so its tests could not be put back: nothing could be graded, every test scores 0. "
@@ -243,7 +243,7 @@ class ClassGrader:
                 blank.cells.insert(0, intake.note_cell([note]))
                 nbformat.write(blank, path)
                 staged.notes.append(note)
-                prepared = prepare(path, self.config, self.course.db_url, assignment, student, name)
+                prepared = prepare(path, self.config, self.course.db_url(), assignment, student, name)
             payload = {"assignment": assignment, "student": student, "name": name, "files": files,
                        "notebook": nbformat.writes(prepared), "cell_timeout": self.cell_timeout,
                        "notebook_timeout": self.notebook_timeout,

@@ -17,6 +17,9 @@ from aecourse.course import ASSIGNMENTS, Course, solution_answers, with_answers
 from aecourse.grading.parallel import ClassGrader
 
 DEMO_PREFIX = "demo-"
+# First and last names of the demo students, as the formgrader lists them ("Last, First").
+DEMO_NAMES = {f"{DEMO_PREFIX}solution": ("Solution", "Demo"), f"{DEMO_PREFIX}untouched": ("Untouched", "Demo"),
+              f"{DEMO_PREFIX}half": ("Half", "Demo")}
 
 
 def demo_submissions(course, assignment):
@@ -44,7 +47,8 @@ def grade_demo_class(course, assignments):
         clear_demo(course, assignment)
         students[assignment] = demo_submissions(course, assignment)
         for student, notebook in students[assignment].items():
-            course.submit(student, assignment, notebook)
+            course.add_student(student, *DEMO_NAMES.get(student, (None, None)))
+            course.submit(student, assignment, notebook, timestamp=True)
     print("== autograding the demo class: sandboxed kernels, one worker per core, then nbgrader records "
           "the grades and writes the feedback", flush=True)
     ClassGrader(course, force=True).grade(list(assignments), f"{DEMO_PREFIX}*")
