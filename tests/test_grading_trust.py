@@ -132,11 +132,15 @@ def test_hidden_test_inputs_are_reproducible_per_student_and_cell(monkeypatch, t
 
 @pytest.mark.skipif(not Path("/usr/bin/setpriv").exists() or __import__("os").geteuid() != 0,
                     reason="needs root to switch to an unprivileged user (setpriv)")
-def test_sandbox_works_for_an_unprivileged_user(tmp_path):
+def test_sandbox_works_for_an_unprivileged_user():
     """The jail as a normal user sets it up (user namespace): no network, nothing of the host
     but the read-only system, its own writable folder."""
+    import shutil
+    import tempfile
+
     from aecourse.grading import sandbox
 
+    tmp_path = Path(tempfile.mkdtemp(prefix="aecourse-nonroot-"))  # pytest's own tmp is root-only
     (tmp_path / "secret.txt").write_text("instructor only")
     work = tmp_path / "work"
     work.mkdir()
@@ -152,11 +156,15 @@ def test_sandbox_works_for_an_unprivileged_user(tmp_path):
                sandbox.bwrap_path(), *sandbox.namespace_flags(as_root=False), *sandbox.system_binds(),
                "--proc", "/proc", "--dev", "/dev", "--bind", str(work), "/work", "--chdir", "/work",
                "/usr/bin/python3", "-c", probe]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+        written = (work / "written.txt").read_text() if (work / "written.txt").exists() else None
+    finally:
+        shutil.rmtree(tmp_path, ignore_errors=True)
     assert result.returncode == 0, result.stderr
     assert "uid 65534" in result.stdout and "secret visible False" in result.stdout
     assert "network no" in result.stdout
-    assert (work / "written.txt").read_text() == "ok"
+    assert written == "ok"
 
 
 def test_grading_stops_with_the_fix_when_the_sandbox_is_missing(monkeypatch, capsys):
