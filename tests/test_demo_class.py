@@ -28,5 +28,5 @@ def test_demo_class_grades_and_never_touches_real_students(tmp_path):
     with course.gradebook() as gradebook:  # the formgrader lists names and submission times
         for student in ("demo-solution", "demo-untouched", "demo-half"):
             record = gradebook.find_student(student)
-            assert (record.first_name, record.last_name) == demo.DEMO_NAMES[student]
+            assert (record.first_name, record.last_name) == demo_class.DEMO_NAMES[student]
             assert gradebook.find_submission("mnist_autoencoders", student).timestamp is not None

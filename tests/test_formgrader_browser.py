@@ -10,7 +10,6 @@ Needs Debian's `chromium` (`make test` installs it as root) and Playwright (requ
 skips otherwise. Screenshots go to the test's temporary folder (printed with -s).
 """
 
-import importlib.util
 import os
 import re
 import shutil
@@ -19,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from aecourse.course import REPO_ROOT, Course
+from aecourse.course import Course
+from aecourse.tools import demo_class as demo
 from lab_server import jupyter_lab
 
 pytestmark = [pytest.mark.grading, pytest.mark.browser]
@@ -27,13 +27,6 @@ pytestmark = [pytest.mark.grading, pytest.mark.browser]
 MNIST = "mnist_autoencoders"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 TEMPLATE = Path(sys.prefix) / "share/jupyter/nbconvert/templates/formgrade/mathjax.html.j2"
-
-
-def load_demo_script():
-    spec = importlib.util.spec_from_file_location("demo_class", REPO_ROOT / "scripts" / "demo_class.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +37,6 @@ def formgrader(tmp_path_factory):
     pytest.importorskip("playwright.sync_api", reason="Playwright (requirements.txt)")
     assert TEMPLATE.exists(), f"{TEMPLATE} missing: run `make setup` (it installs the formgrader's MathJax)"
     tmp = tmp_path_factory.mktemp("formgrader")
-    demo = load_demo_script()
     course = Course.copy_of(tmp / "course", assignments=[MNIST])
     course.generate_release(MNIST)
     demo.grade_demo_class(course, [MNIST])
