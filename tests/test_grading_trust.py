@@ -177,3 +177,24 @@ def test_grading_stops_with_the_fix_when_the_sandbox_is_missing(monkeypatch, cap
     assert cli.main(["--root", str(REPO_ROOT), "--student", "nobody-at-all", "--no-export"]) == 2
     error = capsys.readouterr().err
     assert "bubblewrap" in error and "apt-get install bubblewrap" in error and "--unsafe-no-sandbox" in error
+
+
+@pytest.mark.grading
+def test_regrading_gives_the_same_scores_and_the_same_hidden_inputs(graded):
+    """Regrading a notebook reproduces each test cell's score and message, numbers included
+    (the hidden test's inputs come from the student's seed)."""
+    from aecourse.grading.parallel import ClassGrader
+
+    result = graded("mnist_autoencoders")
+    student = "kl_without_half"  # its failure message quotes values computed from the hidden inputs
+
+    def failures():
+        notebook = result.autograded(student)
+        return {cell.metadata["nbgrader"]["grade_id"]: [o.evalue for o in cell.outputs if o.output_type == "error"]
+                for cell in notebook.cells if cell.metadata.get("nbgrader", {}).get("grade")}
+
+    before_scores, before_failures = result.scores(student), failures()
+    assert any(re.search(r"\d\.\d", " ".join(messages)) for messages in before_failures.values())
+    ClassGrader(result.course, workers=1, force=True, progress=False).grade(["mnist_autoencoders"], student)
+    assert result.scores(student) == before_scores
+    assert failures() == before_failures
