@@ -180,6 +180,14 @@ def test_grading_stops_with_the_fix_when_the_sandbox_is_missing(monkeypatch, cap
 
 
 @pytest.mark.grading
+def test_a_second_run_grades_only_what_changed(graded):
+    from aecourse.grading.parallel import ClassGrader
+
+    course = graded("mnist_autoencoders").course
+    assert ClassGrader(course, progress=False).grade(["mnist_autoencoders", "cardiac_vae"]) == []
+
+
+@pytest.mark.grading
 def test_regrading_gives_the_same_scores_and_the_same_hidden_inputs(graded):
     """Regrading a notebook reproduces each test cell's score and message, numbers included
     (the hidden test's inputs come from the student's seed)."""
