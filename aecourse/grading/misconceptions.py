@@ -116,7 +116,7 @@ CATALOGUE = (
     # -- MNIST: models
     _m(MNIST, "decoder_without_sigmoid", "decoder output not squashed into (0, 1)",
        "Pixels are probabilities: check the activation of the decoder's last layer.",
-       test_decoder_activations=Clue("end with a sigmoid")),
+       test_decoder_shapes=Clue("should lie in [0, 1]"), test_decoder_activations=Clue("end with a sigmoid")),
     _m(MNIST, "activation_on_bottleneck", "activation on the bottleneck layer",
        "A code can be negative: check the activation of the encoder's last layer.",
        test_encoder_activations=Clue("activation on the bottleneck")),
