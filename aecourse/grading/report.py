@@ -99,11 +99,11 @@ class AssignmentReport:
     def with_status(self, *statuses):
         return [s for s in self.students if s.status in statuses]
 
-    def needing_help(self, limit=10):
+    def needing_help(self):
         """Graded students stopped early or scoring under half, lowest first."""
         graded = [s for s in self.students if s.status in (STOPPED, GRADED, NOTED)]
         return sorted((s for s in graded if s.status == STOPPED or s.fraction < 0.5),
-                      key=lambda s: (s.fraction, s.student))[:limit]
+                      key=lambda s: (s.fraction, s.student))
 
 
 # -- reading the gradebook and the autograded notebooks -------------------------------------
