@@ -153,8 +153,8 @@ def synthetic_report():
     mnist = "mnist_autoencoders"
     cells = ["test_kl_shape", "test_kl_values", "test_elbo_values"]
 
-    def student(name, score, **outcomes):
-        result = report.StudentResult(name, score, 4, 0, 2, True,
+    def student(name, score, grader_errors=(), **outcomes):
+        result = report.StudentResult(name, score, 4, 0, 2, True, grader_errors=list(grader_errors),
                                       cells={c: report.CellResult(*outcomes.get(c, (report.PASSED, ""))) for c in cells})
         report.classify(result)
         result.misconceptions = misconceptions.diagnose(mnist, result.failures)
@@ -163,8 +163,9 @@ def synthetic_report():
     sign = (report.FAILED, "AssertionError: a KL divergence is never negative: check the sign")
     return report.AssignmentReport(mnist, cells, [
         student("ada", 4), student("bob", 2, test_kl_values=sign), student("cy", 2, test_kl_values=sign),
-        student("dee", 0, test_elbo_values=(report.ERRORED, "NameError: name 'negative_elbo' is not defined"),
-                test_kl_values=(report.NOT_RUN, "CellTimeoutError: this cell ran for more than 30 s"))])
+        student("dee", 0, ["CellTimeoutError: this cell ran for more than 30 s", "NotRun: This cell was not run"],
+                test_elbo_values=(report.ERRORED, "NameError: name 'negative_elbo' is not defined"),
+                test_kl_values=(report.NOT_RUN, "NotRun: This cell was not run"))])
 
 
 def test_synthetic_report(tmp_path):
@@ -172,6 +173,7 @@ def test_synthetic_report(tmp_path):
     assert built.counts() == {"kl_sign_flipped": 2}
     assert [s.student for s in built.needing_help()] == ["dee"]
     assert by_student(built)["dee"].status == report.STOPPED
+    assert by_student(built)["dee"].why.startswith("CellTimeoutError")
     page = tmp_path / "report.html"
     page.write_text(report.render_html(built))
     check_in_browser(page, tmp_path / "report.png")

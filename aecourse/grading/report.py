@@ -54,6 +54,7 @@ class StudentResult:
     needs_manual_grade: bool
     cells: dict = field(default_factory=dict)  # test cell grade_id -> CellResult
     notes: list = field(default_factory=list)  # grader's notes, in words
+    grader_errors: list = field(default_factory=list)  # what the grader stopped or refused, in any cell
     untouched: bool = False  # no answer cell differs from the release
     status: str = GRADED
     why: str = ""
@@ -149,17 +150,21 @@ def grader_notes(notebook):
     return []
 
 
+def grader_errors(notebook):
+    """The grader's own errors (time-outs, a dead kernel, a refusal...) in any code cell, in order."""
+    return [one_line(o.ename, o.evalue) for cell in notebook.cells if cell.cell_type == "code"
+            for o in cell.get("outputs", []) if o.get("output_type") == "error" and o.ename in execute.GRADER_ERRORS]
+
+
 def classify(student: StudentResult):
     """Set the student's status and why, most serious first."""
-    grader_messages = [r.message for r in student.cells.values() if r.outcome == NOT_RUN]
-    refused = [m for m in grader_messages if m.startswith("IntegrityError")]
-    stopped = [m for m in grader_messages if not m.startswith(("IntegrityError", "NotRun"))] or grader_messages
+    # the error that stopped the rest, rather than the "not run" of the cells after it
+    causes = [m for m in student.grader_errors if not m.startswith("NotRun")] or student.grader_errors
     if student.notes and student.untouched:
         student.status, student.why = UNGRADABLE, " ".join(student.notes)
-    elif refused:
-        student.status, student.why = REFUSED, refused[0]
-    elif grader_messages:
-        student.status, student.why = STOPPED, stopped[0]
+    elif causes:
+        student.status = REFUSED if causes[0].startswith("IntegrityError") else STOPPED
+        student.why = causes[0]
     elif student.untouched:
         student.status, student.why = UNTOUCHED, "every answer cell is as released"
     elif student.notes:
@@ -173,6 +178,7 @@ def student_result(course, assignment, submission, release_answers):
     result = StudentResult(submission.student.id, submission.code_score, submission.max_code_score,
                            submission.written_score, submission.max_written_score, submission.needs_manual_grade,
                            cells=notebook_cells(notebook, grades), notes=grader_notes(notebook),
+                           grader_errors=grader_errors(notebook),
                            untouched=answers == release_answers)
     classify(result)
     if result.status in (GRADED, NOTED, STOPPED):
