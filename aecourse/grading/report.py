@@ -324,6 +324,9 @@ def what_went_wrong(student):
         cell, message = next(iter(unexplained.items()))
         more = f" (and {len(unexplained) - 1} more failing cells)" if len(unexplained) > 1 else ""
         parts.append(f"{cell}: {message[:160]}{more}")
+    blank = sum(r.outcome == BLANK for r in student.cells.values())
+    if blank:
+        parts.append(f"{blank} test cells not attempted")
     return "; ".join(parts)
 
 
