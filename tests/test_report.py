@@ -13,7 +13,6 @@ import trust_submissions
 from aecourse.course import Course, solution_answers
 from aecourse.grading import execute, misconceptions, report
 from aecourse.tools import demo_class
-from submissions import apply
 
 CATALOGUES = {"mnist_autoencoders": mnist_submissions, "cardiac_vae": cardiac_submissions}
 CHROMIUM = Path("/usr/bin/chromium")

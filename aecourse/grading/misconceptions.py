@@ -191,10 +191,6 @@ def for_assignment(assignment: str) -> list[Misconception]:
     return [m for m in CATALOGUE if m.assignment == assignment]
 
 
-def by_id(assignment: str, misconception_id: str) -> Misconception:
-    return next(m for m in for_assignment(assignment) if m.id == misconception_id)
-
-
 def diagnose(assignment: str, failures: dict) -> list[Misconception]:
     """The catalogued misconceptions that ``failures`` ({test cell: message}) show.
 

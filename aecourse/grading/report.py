@@ -200,9 +200,18 @@ def build_report(course: Course, assignment: str) -> AssignmentReport:
 
 
 # -- figures ---------------------------------------------------------------------------------
-def png_data_uri(figure):
+def pyplot():
+    """matplotlib's pyplot, drawing off-screen."""
+    import matplotlib
+
+    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    return plt
+
+
+def png_data_uri(figure):
+    plt = pyplot()
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
     plt.close(figure)
@@ -211,11 +220,7 @@ def png_data_uri(figure):
 
 def score_histograms(report):
     """Autograded and written score distributions, side by side, each with its maximum marked."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     graded = [s for s in report.students if s.status != UNGRADABLE]
     parts = [("Autograded", [s.code_score for s in graded], max((s.max_code_score for s in graded), default=0)),
              ("Written (manual)", [s.written_score for s in graded if not s.needs_manual_grade],
@@ -235,11 +240,7 @@ def score_histograms(report):
 
 def cell_outcome_chart(report):
     """One horizontal stacked bar per test cell: passed / failed / errored / not attempted / not run."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     cells = report.test_cells
     figure, axis = plt.subplots(figsize=(9, 0.35 * len(cells) + 1.2))
     left = [0] * len(cells)
