@@ -13,6 +13,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+FORMGRADE_MATHJAX := $(VENV)/share/jupyter/nbconvert/templates/formgrade/mathjax.html.j2
 ASSIGNMENTS := mnist_autoencoders cardiac_vae
 # nbgrader calls `alembic` and `jupyter` as programs: the environment's bin/ must come first.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
@@ -21,9 +22,9 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export AECOURSE_COURSE_ROOT := $(CURDIR)
 WORKSPACE := student-workspace
 
-.PHONY: setup sandbox data release solutions course grade test lab lab-instructor handout bench clean
+.PHONY: setup sandbox data release solutions course grade test lab lab-instructor handout bench clean system-packages
 
-setup: sandbox $(STAMP)
+setup: sandbox $(STAMP) $(FORMGRADE_MATHJAX)
 
 $(STAMP): requirements.txt pyproject.toml
 	python3 -m venv $(VENV)
@@ -41,6 +42,26 @@ sandbox:
 		else \
 			echo "The grading sandbox needs bubblewrap: sudo apt-get install bubblewrap"; exit 1; \
 		fi; }
+
+# The formgrader typesets math with the MathJax that the Jupyter server serves
+# (jupyter_server_mathjax), not a CDN: see the template's comment.
+$(FORMGRADE_MATHJAX): aecourse/templates/formgrade/mathjax.html.j2 $(STAMP)
+	install -D -m 644 $< $@
+
+# Debian packages that some tests use: a PostgreSQL server (the gradebook in PostgreSQL) and
+# Chromium (the formgrader in a real browser). Installed when running as root with apt-get and
+# missing; otherwise (or if the install fails) those tests skip and say why.
+system-packages:
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		missing=""; \
+		ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+		command -v chromium >/dev/null || missing="$$missing chromium"; \
+		if [ -n "$$missing" ]; then \
+			echo "apt-get install$$missing (for the PostgreSQL and browser tests)"; \
+			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing) >/dev/null \
+				|| echo "could not install$$missing: the tests that need it will skip"; \
+		fi; \
+	fi
 
 data: setup
 	aecourse-prefetch-mnist
@@ -61,7 +82,7 @@ course: data release
 grade: setup
 	aecourse-grade $(ARGS)
 
-test: data
+test: data system-packages
 	$(PY) -m pytest
 
 handout: release

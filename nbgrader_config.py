@@ -50,3 +50,8 @@ from nbgrader.preprocessors import GetGrades  # noqa: E402
 
 c.GenerateFeedback.preprocessors = [GetGrades, RedactHiddenTests, CSSHTMLHeaderPreprocessor]
 c.GenerateFeedback.exporter_class = OfflineMathHTMLExporter
+
+# The gradebook: a SQLite file in the course root (gradebook.db) unless db_url says otherwise.
+# Several graders on one server can share a PostgreSQL database instead (driver: psycopg, in
+# requirements.txt; see the README, "On a shared server"). Any SQLAlchemy URL works:
+# c.CourseDirectory.db_url = "postgresql+psycopg://nbgrader:PASSWORD@127.0.0.1:5432/autoencoders"

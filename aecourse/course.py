@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 import nbformat
@@ -64,10 +65,13 @@ class Course:
         self.run("generate_assignment", assignment, "--force")
         return self.notebook("release", assignment)
 
-    def submit(self, student, assignment, notebook):
+    def submit(self, student, assignment, notebook, timestamp=None):
         """Put a notebook (a path or a NotebookNode) in submitted/STUDENT/ASSIGNMENT/.
 
         Refuses to replace an existing submission: student work is never overwritten.
+        ``timestamp`` (a datetime, naive means UTC, or True for now) is written to
+        timestamp.txt as `nbgrader collect` does: the gradebook's submission time (and
+        lateness) comes from it, and the formgrader shows it.
         """
         name = self.notebook("source", assignment).name
         target = self.root / "submitted" / student / assignment / name
@@ -78,7 +82,18 @@ class Course:
             shutil.copy(notebook, target)
         else:
             nbformat.write(notebook, target)
+        if timestamp is not None:
+            when = datetime.now(timezone.utc) if timestamp is True else timestamp
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=timezone.utc)
+            (target.parent / "timestamp.txt").write_text(
+                when.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f UTC"))
         return target
+
+    def add_student(self, student, first_name=None, last_name=None, email=None):
+        """Register (or update) a student of the gradebook with a name (`nbgrader db student add`)."""
+        names = {"--first-name": first_name, "--last-name": last_name, "--email": email}
+        self.run("db", "student", "add", student, *[f"{flag}={value}" for flag, value in names.items() if value])
 
     def autograde(self, assignment, student="*"):
         """Autograde (again) the submissions whose student ID matches the glob ``student``."""
@@ -91,20 +106,19 @@ class Course:
         self.run("export", "--to", Path(path).resolve())
         return Path(path)
 
-    @property
     def db_url(self):
-        """The gradebook's database: ``c.CourseDirectory.db_url`` of the course config, else nbgrader's
-        default SQLite file in the root."""
+        """The gradebook's database URL: the course config's CourseDirectory.db_url, else
+        nbgrader's default SQLite file in the root (gradebook.db)."""
         from traitlets.config.loader import PyFileConfigLoader
 
         config = PyFileConfigLoader("nbgrader_config.py", path=str(self.root)).load_config()
-        return config.get("CourseDirectory", {}).get("db_url") or f"sqlite:///{self.root / 'gradebook.db'}"
+        return config.CourseDirectory.get("db_url") or f"sqlite:///{self.root / 'gradebook.db'}"
 
     def gradebook(self):
-        """nbgrader's gradebook of this course."""
+        """nbgrader's gradebook of this course (see db_url)."""
         from nbgrader.api import Gradebook
 
-        return Gradebook(self.db_url)
+        return Gradebook(self.db_url())
 
     def cell_scores(self, assignment, student):
         """{grade_id: (score, max_score)} for every graded cell of a submission."""

@@ -33,3 +33,24 @@ def test_with_answers_replaces_only_the_named_cells(course):
 def test_a_failing_nbgrader_command_says_what_failed(course):
     with pytest.raises(NbgraderError, match="no_such_assignment"):
         course.run("autograde", "no_such_assignment", "--student", "nobody")
+
+
+def test_a_submission_can_carry_its_timestamp(course):
+    from datetime import datetime, timedelta, timezone
+
+    source = course.notebook("source", "mnist_autoencoders")
+    plain = course.submit("alice", "mnist_autoencoders", source)
+    assert not (plain.parent / "timestamp.txt").exists()
+    stamped = course.submit("bob", "mnist_autoencoders", source, timestamp=datetime(2026, 1, 2, 3, 4, 5))
+    assert (stamped.parent / "timestamp.txt").read_text() == "2026-01-02 03:04:05.000000 UTC"
+    paris = timezone(timedelta(hours=1))
+    other = course.submit("carol", "mnist_autoencoders", source,
+                          timestamp=datetime(2026, 1, 2, 4, 4, 5, tzinfo=paris))
+    assert (other.parent / "timestamp.txt").read_text() == "2026-01-02 03:04:05.000000 UTC"
+
+
+def test_the_gradebook_database_follows_the_course_config(course):
+    assert course.db_url() == f"sqlite:///{course.root / 'gradebook.db'}"
+    with open(course.root / "nbgrader_config.py", "a") as config:
+        config.write('\nc.CourseDirectory.db_url = "postgresql+psycopg://grader@db.example/course"\n')
+    assert course.db_url() == "postgresql+psycopg://grader@db.example/course"

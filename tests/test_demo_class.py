@@ -25,3 +25,8 @@ def test_demo_class_grades_and_never_touches_real_students(tmp_path):
     assert file_digest(alice) == before, "a real student's submission was modified"
     assert not (course.root / "autograded" / "alice").exists(), "a real student was graded by the demo"
     assert (course.root / "feedback" / "demo-solution" / "mnist_autoencoders").is_dir()
+    with course.gradebook() as gradebook:  # the formgrader lists names and submission times
+        for student in ("demo-solution", "demo-untouched", "demo-half"):
+            record = gradebook.find_student(student)
+            assert (record.first_name, record.last_name) == demo.DEMO_NAMES[student]
+            assert gradebook.find_submission("mnist_autoencoders", student).timestamp is not None

@@ -2,7 +2,9 @@
 hostile code learns nothing and gains nothing, broken submissions get a record that says why,
 feedback shows outcomes but no hidden test, and hidden-test inputs are reproducible."""
 
+import html
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -66,12 +68,10 @@ def test_feedback_shows_outcomes_not_hidden_tests(graded, assignment):
     assert hidden, "found no hidden test line to look for"
     autograded = "\n".join(c.source for c in result.autograded("solution").cells)
     assert any(line in autograded for line in hidden), "the instructor's graded notebook lost its hidden tests"
-    mutant = "kl_sign_flipped" if assignment == "mnist_autoencoders" else "kl_sign_flipped"
+    mutant = "kl_sign_flipped" if assignment == "mnist_autoencoders" else "kl_mean_over_dimensions"
     for student in ("solution", "untouched", mutant):
         page = result.feedback_html(student)
-        text = re.sub(r"<[^>]+>", "", page)
-        import html
-        text = html.unescape(text)
+        text = html.unescape(re.sub(r"<[^>]+>", "", page))
         leaked = [line for line in hidden if line in text]
         assert not leaked, f"{student}'s feedback shows hidden test code: {leaked[:3]}"
         for place in {sys.prefix, str(Path.home()), str(result.course.root)}:
@@ -128,3 +128,44 @@ def test_hidden_test_inputs_are_reproducible_per_student_and_cell(monkeypatch, t
     assert not np.array_equal(draws("ann", "test_x"), draws("ben", "test_x"))
     assert not np.array_equal(draws("ann", "test_x"), draws("ann", "test_y"))
     assert seeds.notebook_seed(secret, "a", "ann") != seeds.notebook_seed(b"another secret", "a", "ann")
+
+
+@pytest.mark.skipif(not Path("/usr/bin/setpriv").exists() or __import__("os").geteuid() != 0,
+                    reason="needs root to switch to an unprivileged user (setpriv)")
+def test_sandbox_works_for_an_unprivileged_user(tmp_path):
+    """The jail as a normal user sets it up (user namespace): no network, nothing of the host
+    but the read-only system, its own writable folder."""
+    from aecourse.grading import sandbox
+
+    (tmp_path / "secret.txt").write_text("instructor only")
+    work = tmp_path / "work"
+    work.mkdir()
+    tmp_path.chmod(0o755)
+    work.chmod(0o777)
+    probe = ("import os, pathlib, socket\n"
+             "print('uid', os.getuid())\n"
+             f"print('secret visible', pathlib.Path('{tmp_path}/secret.txt').exists())\n"
+             "pathlib.Path('written.txt').write_text('ok')\n"
+             "try:\n    socket.create_connection(('1.1.1.1', 53), timeout=2)\n    print('network yes')\n"
+             "except OSError:\n    print('network no')\n")
+    command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all",
+               sandbox.bwrap_path(), *sandbox.namespace_flags(as_root=False), *sandbox.system_binds(),
+               "--proc", "/proc", "--dev", "/dev", "--bind", str(work), "/work", "--chdir", "/work",
+               "/usr/bin/python3", "-c", probe]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "uid 65534" in result.stdout and "secret visible False" in result.stdout
+    assert "network no" in result.stdout
+    assert (work / "written.txt").read_text() == "ok"
+
+
+def test_grading_stops_with_the_fix_when_the_sandbox_is_missing(monkeypatch, capsys):
+    from aecourse.grading import cli, sandbox
+
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name: None)
+    monkeypatch.delenv("AECOURSE_UNSAFE_NO_SANDBOX", raising=False)
+    from aecourse.course import REPO_ROOT
+
+    assert cli.main(["--root", str(REPO_ROOT), "--student", "nobody-at-all", "--no-export"]) == 2
+    error = capsys.readouterr().err
+    assert "bubblewrap" in error and "apt-get install bubblewrap" in error and "--unsafe-no-sandbox" in error

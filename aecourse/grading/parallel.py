@@ -208,7 +208,7 @@ class ClassGrader:
             self.say(f"ran {len(futures)} notebooks in {time.monotonic() - started:.0f} s; "
                      "recording grades and writing feedback with nbgrader")
             for assignment in assignments:
-                graded_now = sorted(s for (a, s) in outcomes if a == assignment)
+                graded_now = [o for (a, _), o in sorted(outcomes.items()) if a == assignment]
                 if graded_now:
                     self._record(assignment, staging / "submitted", replay, graded_now)
             for assignment, student, fingerprint in selected:
@@ -234,7 +234,7 @@ class ClassGrader:
         jobs = []
         for name, path in staged.notebooks.items():
             try:
-                prepared = prepare(path, self.config, self.course.db_url, assignment, student, name)
+                prepared = prepare(path, self.config, self.course.db_url(), assignment, student, name)
             except Exception as error:  # nbgrader cannot restore its cells: grade the blank release
                 note = (f"The nbgrader data of your `{name}.ipynb` is damaged ({type(error).__name__}: {error}), "
                         "so its tests could not be put back: nothing could be graded, every test scores 0. "
@@ -243,7 +243,7 @@ class ClassGrader:
                 blank.cells.insert(0, intake.note_cell([note]))
                 nbformat.write(blank, path)
                 staged.notes.append(note)
-                prepared = prepare(path, self.config, self.course.db_url, assignment, student, name)
+                prepared = prepare(path, self.config, self.course.db_url(), assignment, student, name)
             payload = {"assignment": assignment, "student": student, "name": name, "files": files,
                        "notebook": nbformat.writes(prepared), "cell_timeout": self.cell_timeout,
                        "notebook_timeout": self.notebook_timeout,
@@ -285,11 +285,24 @@ class ClassGrader:
                 bar.update()
                 yield job, result
 
-    def _record(self, assignment, staged_root, replay, students):
-        """One nbgrader autograde (outputs replayed) and one generate_feedback, for these students only."""
+    def _record(self, assignment, staged_root, replay, outcomes):
+        """One nbgrader autograde (outputs replayed), the grader's notes as gradebook comments, and one
+        generate_feedback, for these students only."""
+        students = [o.student for o in outcomes]
         self.course.run("autograde", assignment, "--force", f"--CourseDirectory.submitted_directory={staged_root}",
                         env={execute.REPLAY_ENV: str(replay)})
+        self._comment(assignment, {o.student: o.problems for o in outcomes if o.problems})
         others = sorted(p.parent.name for p in (self.root / "autograded").glob(f"*/{assignment}")
                         if p.parent.name not in students)
         exclude = [f"--CourseDirectory.student_id_exclude={','.join(others)}"] if others else []
         self.course.run("generate_feedback", assignment, "--force", *exclude)
+
+    def _comment(self, assignment, problems):
+        """Write what went wrong into the gradebook: the automatic comment of each notebook's first
+        commented cell, which the formgrader and the feedback show."""
+        with self.course.gradebook() as gradebook:
+            for student, notes in problems.items():
+                for notebook in gradebook.find_submission(assignment, student).notebooks:
+                    if notebook.comments:
+                        notebook.comments[0].auto_comment = "Grader's note: " + " ".join(notes)
+            gradebook.db.commit()

@@ -19,14 +19,15 @@ from aecourse.course import ASSIGNMENTS, Course, solution_answers, with_answers
 from aecourse.grading.parallel import ClassGrader
 
 DEMO_PREFIX = "demo-"
+# The demo students' known mistakes, which the class report must find:
 # {assignment: {student: (misconception id, answer cell, text of the solution, what the student wrote)}}
 DEMO_MISTAKES = {
     "mnist_autoencoders": {
-        "demo-kl-sign": ("kl_sign_flipped", "kl_divergence", "return -0.5 *", "return 0.5 *"),
+        "demo-loss-slips": ("kl_sign_flipped", "kl_divergence", "return -0.5 *", "return 0.5 *"),
         "demo-noise-once": ("noise_drawn_once", "sampling_layer", "seed=self.seed_generator", "seed=1234")},
     "cardiac_vae": {
-        "demo-softmax-logits": ("softmax_before_logits_loss", "losses", "categorical_crossentropy(y_true, logits,",
-                                "categorical_crossentropy(y_true, ops.softmax(logits),"),
+        "demo-loss-slips": ("softmax_before_logits_loss", "losses", "categorical_crossentropy(y_true, logits,",
+                            "categorical_crossentropy(y_true, ops.softmax(logits),"),
         "demo-noise-once": ("noise_drawn_once", "sampling_layer", "seed=self.seed_generator", "seed=1234")},
 }
 
@@ -36,6 +37,12 @@ def with_mistake(solutions, grade_id, old, new):
     if solutions[grade_id].count(old) != 1:
         raise ValueError(f"expected {old!r} once in the solution of {grade_id}")
     return dict(solutions, **{grade_id: solutions[grade_id].replace(old, new)})
+
+
+# First and last names of the demo students, as the formgrader lists them ("Last, First").
+DEMO_NAMES = {f"{DEMO_PREFIX}solution": ("Solution", "Demo"), f"{DEMO_PREFIX}untouched": ("Untouched", "Demo"),
+              f"{DEMO_PREFIX}half": ("Half", "Demo"), f"{DEMO_PREFIX}loss-slips": ("Loss-Slips", "Demo"),
+              f"{DEMO_PREFIX}noise-once": ("Noise-Once", "Demo")}
 
 
 def demo_submissions(course, assignment):
@@ -66,7 +73,8 @@ def grade_demo_class(course, assignments):
         clear_demo(course, assignment)
         students[assignment] = demo_submissions(course, assignment)
         for student, notebook in students[assignment].items():
-            course.submit(student, assignment, notebook)
+            course.add_student(student, *DEMO_NAMES.get(student, (None, None)))
+            course.submit(student, assignment, notebook, timestamp=True)
     print("== autograding the demo class: sandboxed kernels, one worker per core, then nbgrader records "
           "the grades and writes the feedback", flush=True)
     ClassGrader(course, force=True).grade(list(assignments), f"{DEMO_PREFIX}*")
