@@ -59,6 +59,9 @@ def test_value_ratio_and_matching():
     assert misconceptions.value_ratio("expected [1.  2.]..., got [2. 4.]...") == pytest.approx(2.0)
     assert misconceptions.value_ratio("beta=0.42: expected 100.000, got 300.000") == pytest.approx(3.0)
     assert misconceptions.value_ratio("decoded pixels should lie in [0, 1]") is None
+    # numpy's spacing, and a "." after a number that is not the end of the list
+    assert misconceptions.value_ratio("expected [ 2.8641691 0.42076167 10.783594 ]..., "
+                                      "got [ 5.728338 0.84152347 21.567188 ]...") == pytest.approx(2.0)
     kl_twice = {"test_kl_values": "AssertionError: expected [1.0 2.0]..., got [2.0 4.0]..."}
     assert [m.id for m in misconceptions.diagnose("mnist_autoencoders", kl_twice)] == ["kl_without_half"]
     # the larger pattern explains the smaller one it contains

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 
 MNIST, CARDIAC = "mnist_autoencoders", "cardiac_vae"
 
-# "expected [1.5 2.0]..., got [3.0 4.0]..." or "expected 757.095, got 764.845"
-_NUMBERS = r"\[?([-+0-9.eE\s]+?)\]?(?:\.\.\.)?"
-_EXPECTED_GOT = re.compile(rf"expected {_NUMBERS}, got {_NUMBERS}(?:[:.,]|$)")
+# "expected [1.5 2.0]..., got [3.0 4.0]..." or "expected 757.095, got 764.845": a bracketed list or one number
+_VALUES = r"(?:\[([^\]]*)\]|(-?[0-9](?:[0-9.eE+-]*[0-9])?))"
+_EXPECTED_GOT = re.compile(rf"expected {_VALUES}(?:\.\.\.)?, got {_VALUES}")
 
 
 def value_ratio(message: str) -> float | None:
@@ -26,8 +26,10 @@ def value_ratio(message: str) -> float | None:
     found = _EXPECTED_GOT.search(message)
     if not found:
         return None
+    listed, number, got_listed, got_number = found.groups()
     try:
-        expected, got = ([float(v) for v in group.split()] for group in found.groups())
+        expected, got = ([float(v) for v in values.split()] for values in
+                         (listed or number, got_listed or got_number))
     except ValueError:
         return None
     pairs = [(e, g) for e, g in zip(expected, got) if e != 0]
