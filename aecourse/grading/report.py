@@ -346,7 +346,7 @@ def help_section(report):
 def problems_section(report):
     rows = [[esc(s.student), esc(s.status), esc(s.why)]
             for s in report.with_status(UNGRADABLE, REFUSED, STOPPED, NOTED)]
-    return ("<h2>Submissions the grader could not grade fully</h2>"
+    return ("<h2>Could not be graded, stopped early, or graded with a note</h2>"
             + (table(["student", "status", "why"], rows) if rows else "<p>None.</p>"))
 
 
