@@ -1,8 +1,9 @@
 """Shared fixtures: one temporary nbgrader course, both assignments, graded once per test session.
 
 Every graded submission of the suite (solution, untouched release, typical mistakes, other
-correct answers, hostile and broken notebooks) goes into one class, graded by the kit's
-parallel grader (``aecourse-grade``: sandboxed kernels on Dask workers, nbgrader recording).
+correct answers, hostile and broken notebooks, the demo class of `make course`) goes into one
+class, graded by the kit's parallel grader (``aecourse-grade``: sandboxed kernels on Dask
+workers, nbgrader recording).
 """
 
 import hashlib
@@ -14,9 +15,12 @@ import pytest
 
 from aecourse.course import Course, solution_answers, with_answers
 from aecourse.grading.parallel import ClassGrader
+from aecourse.tools import demo_class
 from submissions import apply
 
 ASSIGNMENTS = ("mnist_autoencoders", "cardiac_vae")
+# The demo class's students already in the class under other names (solution, untouched).
+DEMO_DUPLICATES = ("demo-solution", "demo-untouched")
 # Budgets for the test course: a loop that never ends costs 30 s, not the course's 60.
 TEST_BUDGETS = "\nc.GradingExecute.cell_timeout = 30\nc.GradingExecute.notebook_timeout = 150\n"
 
@@ -88,6 +92,9 @@ def graded_class(tmp_path_factory):
         for submission in [*catalogue.MUTANTS, *catalogue.ALTERNATIVES]:
             notebook = with_answers(source, apply(solutions, submission))
             result.submitted[submission.name] = course.submit(submission.name, assignment, notebook).parent
+        for student, notebook in demo_class.demo_submissions(course, assignment).items():
+            if student not in DEMO_DUPLICATES:  # the demo class's other students: its known mistakes
+                result.submitted[student] = course.submit(student, assignment, notebook).parent
     for case in trust_submissions.CASES:
         other = next(a for a in ASSIGNMENTS if a != case.assignment)
         ctx = trust_submissions.Context(course.root, course.notebook("source", case.assignment),

@@ -23,6 +23,7 @@ class Submission:
     edits: list = field(default_factory=list)      # textual edits of the solution
     answers: dict = field(default_factory=dict)    # whole answer cells, by grade_id
     must_fail: tuple = ()                          # test cells that must lose points
+    misconception: str = ""                        # the id the class report must find (grading/misconceptions.py)
 
 
 def apply(solutions, submission):

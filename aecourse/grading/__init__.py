@@ -10,4 +10,5 @@ Modules, in the order a submission meets them:
 - ``execute``: the nbgrader preprocessor that runs (or replays) a notebook in that jail.
 - ``parallel``: ``aecourse-grade``: a whole class on Dask workers, one gradebook writer.
 - ``feedback``: what a student reads: results without the hidden test code.
+- ``report``: ``aecourse-report``: the class report per assignment, matched against ``misconceptions``.
 """

@@ -1,9 +1,11 @@
 """The main job of `make course`: autograde a small demo class, with feedback and grades.
 
-For each assignment, three demo students submit: the instructor's own notebook
-(`demo-solution`), the release untouched (`demo-untouched`), and the release with
-the first half of the answers filled in (`demo-half`). nbgrader then autogrades
-them, writes their feedback and exports the gradebook; a summary is printed.
+For each assignment, the demo students submit: the instructor's own notebook
+(`demo-solution`), the release untouched (`demo-untouched`), the release with
+the first half of the answers filled in (`demo-half`), and the solution with one
+typical mistake each (`DEMO_MISTAKES`, which the class report must find). nbgrader
+then autogrades them, writes their feedback and exports the gradebook; a summary
+is printed.
 
 Only the demo students' folders (IDs starting with "demo-") are written: real
 students' submissions are never touched.
@@ -17,9 +19,30 @@ from aecourse.course import ASSIGNMENTS, Course, solution_answers, with_answers
 from aecourse.grading.parallel import ClassGrader
 
 DEMO_PREFIX = "demo-"
+# The demo students' known mistakes, which the class report must find:
+# {assignment: {student: (misconception id, answer cell, text of the solution, what the student wrote)}}
+DEMO_MISTAKES = {
+    "mnist_autoencoders": {
+        "demo-loss-slips": ("kl_sign_flipped", "kl_divergence", "return -0.5 *", "return 0.5 *"),
+        "demo-noise-once": ("noise_drawn_once", "sampling_layer", "seed=self.seed_generator", "seed=1234")},
+    "cardiac_vae": {
+        "demo-loss-slips": ("softmax_before_logits_loss", "losses", "categorical_crossentropy(y_true, logits,",
+                            "categorical_crossentropy(y_true, ops.softmax(logits),"),
+        "demo-noise-once": ("noise_drawn_once", "sampling_layer", "seed=self.seed_generator", "seed=1234")},
+}
+
+
+def with_mistake(solutions, grade_id, old, new):
+    """The solution answers with ``old`` replaced by ``new`` in answer cell ``grade_id``."""
+    if solutions[grade_id].count(old) != 1:
+        raise ValueError(f"expected {old!r} once in the solution of {grade_id}")
+    return dict(solutions, **{grade_id: solutions[grade_id].replace(old, new)})
+
+
 # First and last names of the demo students, as the formgrader lists them ("Last, First").
 DEMO_NAMES = {f"{DEMO_PREFIX}solution": ("Solution", "Demo"), f"{DEMO_PREFIX}untouched": ("Untouched", "Demo"),
-              f"{DEMO_PREFIX}half": ("Half", "Demo")}
+              f"{DEMO_PREFIX}half": ("Half", "Demo"), f"{DEMO_PREFIX}loss-slips": ("Loss-Slips", "Demo"),
+              f"{DEMO_PREFIX}noise-once": ("Noise-Once", "Demo")}
 
 
 def demo_submissions(course, assignment):
@@ -28,9 +51,12 @@ def demo_submissions(course, assignment):
     release = course.notebook("release", assignment)
     solutions = solution_answers(source)
     first_half = dict(list(solutions.items())[: len(solutions) // 2])
+    mistakes = {student: with_answers(source, with_mistake(solutions, *edit))
+                for student, (_, *edit) in DEMO_MISTAKES.get(assignment, {}).items()}
     return {f"{DEMO_PREFIX}solution": source,
             f"{DEMO_PREFIX}untouched": release,
-            f"{DEMO_PREFIX}half": with_answers(release, first_half)}
+            f"{DEMO_PREFIX}half": with_answers(release, first_half),
+            **mistakes}
 
 
 def clear_demo(course, assignment):
