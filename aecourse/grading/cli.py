@@ -15,6 +15,7 @@ from pathlib import Path
 from aecourse.course import ASSIGNMENTS, Course
 from aecourse.grading import sandbox
 from aecourse.grading.parallel import ClassGrader
+from aecourse.grading.report import write_reports
 
 
 def summary_table(outcomes):
@@ -61,6 +62,9 @@ def main(argv=None):
     if not args.no_export:
         course.export_grades(course.root / "grades.csv")
         print(f"Grades exported to {course.root / 'grades.csv'}; feedback in {course.root / 'feedback'}/.")
+    if outcomes:
+        for path in write_reports(course, assignments):
+            print(f"Class report: {path}")
     return 0
 
 

@@ -17,6 +17,7 @@ import sys
 
 from aecourse.course import ASSIGNMENTS, Course, solution_answers, with_answers
 from aecourse.grading.parallel import ClassGrader
+from aecourse.grading.report import write_reports
 
 DEMO_PREFIX = "demo-"
 # The demo students' known mistakes, which the class report must find:
@@ -99,6 +100,8 @@ def main(argv=None):
     print(f"\nAutograded notebooks: {course.root / 'autograded'}/<student>/<assignment>/")
     print(f"Feedback (HTML):      {course.root / 'feedback'}/<student>/<assignment>/")
     print(f"Grades exported to:   {grades}")
+    for path in write_reports(course, args.assignments):
+        print(f"Class report:         {path}")
     print("Grade the written answers in the formgrader: `make lab-instructor`, then Nbgrader > Formgrader.")
     expected_full = all(s["code_score"] == s["max_code_score"] for _, student, s in rows
                         if student == f"{DEMO_PREFIX}solution")
