@@ -6,7 +6,8 @@
 #   make handout    build/handout/<assignment>/ (+ .zip): what a student receives
 #   make release    rebuild release/ from source/ (nbgrader generate_assignment)
 #   make solutions  rebuild solutions/ (executed instructor notebooks + HTML)
-#   make grade      autograde everything in submitted/ in parallel (sandboxed), feedback, grades.csv
+#   make grade      autograde everything in submitted/ in parallel (sandboxed), feedback, grades.csv, class reports
+#   make report     the class reports again (reports/<assignment>.html), from the gradebook
 #   make bench      the benchmarks (throughput, quality, notebook wall time, autograde cost)
 
 SHELL := /bin/bash
@@ -22,7 +23,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export AECOURSE_COURSE_ROOT := $(CURDIR)
 WORKSPACE := student-workspace
 
-.PHONY: setup sandbox data release solutions course grade test lab lab-instructor handout bench clean system-packages
+.PHONY: setup sandbox data release solutions course grade report test lab lab-instructor handout bench clean system-packages
 
 setup: sandbox $(STAMP) $(FORMGRADE_MATHJAX)
 
@@ -81,6 +82,9 @@ course: data release
 
 grade: setup
 	aecourse-grade $(ARGS)
+
+report: setup
+	aecourse-report $(ARGS)
 
 test: data system-packages
 	$(PY) -m pytest
