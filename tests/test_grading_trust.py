@@ -206,3 +206,23 @@ def test_regrading_gives_the_same_scores_and_the_same_hidden_inputs(graded):
     ClassGrader(result.course, workers=1, force=True, progress=False).grade(["mnist_autoencoders"], student)
     assert result.scores(student) == before_scores
     assert failures() == before_failures
+
+
+def catalogued_mutants():
+    import cardiac_submissions
+    import mnist_submissions
+
+    return [(assignment, mutant) for assignment, catalogue in (("mnist_autoencoders", mnist_submissions),
+                                                                ("cardiac_vae", cardiac_submissions))
+            for mutant in catalogue.MUTANTS if mutant.misconception]
+
+
+@pytest.mark.grading
+@pytest.mark.parametrize("case", catalogued_mutants(), ids=lambda case: f"{case[0]}-{case[1].name}")
+def test_feedback_names_the_likely_cause_of_a_catalogued_mistake(graded, case):
+    from aecourse.grading.misconceptions import CATALOGUE
+
+    assignment, mutant = case
+    hint = next(m.hint for m in CATALOGUE if m.id == mutant.misconception and m.assignment == assignment)
+    text = html.unescape(re.sub(r"<[^>]+>", "", graded(assignment).feedback_html(mutant.name)))
+    assert f"Likely cause: {hint}" in text, f"{mutant.name}'s feedback does not name its likely cause"

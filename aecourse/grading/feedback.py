@@ -8,6 +8,9 @@ happened. Tracebacks keep the student's frames only: no frames of Keras, TensorF
 no paths of the grading machine. The instructor's autograded notebooks and the formgrader keep
 everything.
 
+Where the failures match a catalogued mistake (:mod:`.misconceptions`), the failed test says
+its likely cause and where to look, without the answer.
+
 ``OfflineMathHTMLExporter`` renders the notebook's LaTeX as MathML inside the HTML file, so the
 math reads right without internet (nbconvert's default loads MathJax from a CDN).
 """
@@ -56,8 +59,30 @@ def student_frames(traceback, own_count=None):
     return frames
 
 
-def outcome_outputs(cell):
-    """The outputs a student sees for a test cell: its prints and plots, then pass or fail."""
+def failure_messages(nb):
+    """{test cell grade_id: "ename: evalue" of its last error} for the failed test cells of a notebook."""
+    failures = {}
+    for cell in nb.cells:
+        errors = [o for o in cell.get("outputs", []) if o.output_type == "error"] if is_test_cell(cell) else []
+        if errors:
+            failures[cell.metadata["nbgrader"]["grade_id"]] = " ".join(f"{errors[-1].ename}: {errors[-1].evalue}".split())
+    return failures
+
+
+def likely_causes(assignment, nb):
+    """{test cell grade_id: [hint]}: the catalogued mistakes this notebook's failures show, per cell."""
+    from aecourse.grading.misconceptions import diagnose
+
+    hints = {}
+    for misconception in diagnose(assignment, failure_messages(nb)):
+        for grade_id in misconception.signature:
+            hints.setdefault(grade_id, []).append(misconception.hint)
+    return hints
+
+
+def outcome_outputs(cell, hints=()):
+    """The outputs a student sees for a test cell: its prints and plots, then pass or fail
+    (with the likely cause, when the failures match a catalogued mistake)."""
     from nbformat.v4 import new_output
 
     kept, failures = [], []
@@ -70,14 +95,17 @@ def outcome_outputs(cell):
             if output.output_type == "stream":
                 output.text = scrub(output.text)
             kept.append(output)
+    lines = []
     for error in failures:
         message = scrub(error.evalue) if error.evalue else "(the check failed without a message)"
-        lines = [f"Failed: {error.ename}: {message}"]
+        lines.append(f"Failed: {error.ename}: {message}")
         where = student_frames(error.get("traceback", []), cell.get("execution_count"))
         if where:
             lines.append("It was raised in your code at: " + " -> ".join(where[-3:]))
+    if failures:
+        lines += [f"Likely cause: {hint}" for hint in dict.fromkeys(hints)]
         kept.append(new_output("stream", name="stdout", text="\n".join(lines) + "\n"))
-    if not failures:
+    else:
         kept.append(new_output("stream", name="stdout", text="Passed.\n"))
     return kept
 
@@ -92,7 +120,12 @@ def scrub_student_error(output):
 
 
 class RedactHiddenTests(NbGraderPreprocessor):
-    """Feedback for the student: hidden test code out, outcomes in, no grading-machine paths."""
+    """Feedback for the student: hidden test code out, outcomes (and likely causes) in, no
+    grading-machine paths."""
+
+    def preprocess(self, nb, resources):
+        self._hints = likely_causes(resources.get("nbgrader", {}).get("assignment", ""), nb)
+        return super().preprocess(nb, resources)
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":
@@ -103,7 +136,7 @@ class RedactHiddenTests(NbGraderPreprocessor):
             if visible != source:
                 visible = visible.rstrip("\n") + "\n" + HIDDEN_NOTE
             cell.source = visible
-            cell.outputs = outcome_outputs(cell)
+            cell.outputs = outcome_outputs(cell, self._hints.get(cell.metadata["nbgrader"]["grade_id"], ()))
         else:
             cell.outputs = [scrub_student_error(o) if o.output_type == "error" else o for o in cell.outputs]
         return cell, resources
