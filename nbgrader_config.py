@@ -23,11 +23,12 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Igno
 
 c.Autograde.autograde_preprocessors = [GradingExecute, IgnorePattern, ClearMetadataPreprocessor,
                                        LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
-# A graded notebook trains for a few steps only (aecourse.runtime.QUICK): a whole notebook
-# grades in about 15 s. The budgets leave room for a slow machine and busy parallel workers,
-# and stop a loop that never ends in seconds, not the 5 minutes per cell of plain nbgrader.
-c.GradingExecute.cell_timeout = 60
-c.GradingExecute.notebook_timeout = 180
+# A graded notebook trains for a few steps only (aecourse.runtime.QUICK): its cells run in about
+# 11 s in all, the longest (the Keras import) in 4 s. The budgets leave 7x that for a slow
+# machine and busy parallel workers, and stop a loop that never ends in 30 s, not the 5 minutes
+# per cell of plain nbgrader.
+c.GradingExecute.cell_timeout = 30
+c.GradingExecute.notebook_timeout = 120
 
 # A student who deletes a test cell gets it back (and its points counted), not "None".
 c.OverwriteCells.add_missing_cells = True

@@ -21,8 +21,8 @@ from submissions import apply
 ASSIGNMENTS = ("mnist_autoencoders", "cardiac_vae")
 # The demo class's students already in the class under other names (solution, untouched).
 DEMO_DUPLICATES = ("demo-solution", "demo-untouched")
-# Budgets for the test course: a loop that never ends costs 30 s, not the course's 60.
-TEST_BUDGETS = "\nc.GradingExecute.cell_timeout = 30\nc.GradingExecute.notebook_timeout = 150\n"
+# Budgets for the test course: a loop that never ends costs 20 s, not the course's 30.
+TEST_BUDGETS = "\nc.GradingExecute.cell_timeout = 20\nc.GradingExecute.notebook_timeout = 120\n"
 
 
 def file_digest(path):

@@ -87,8 +87,8 @@ def is_test_cell(cell) -> bool:
 class GradingExecute(Execute):
     """nbgrader's Execute with tamper check, sandbox, seeds, time budgets and kernel-death handling."""
 
-    cell_timeout = Integer(60, help="Seconds one cell may run while grading.").tag(config=True)
-    notebook_timeout = Integer(240, help="Seconds the whole notebook may run while grading.").tag(config=True)
+    cell_timeout = Integer(30, help="Seconds one cell may run while grading.").tag(config=True)
+    notebook_timeout = Integer(120, help="Seconds the whole notebook may run while grading.").tag(config=True)
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("kernel_manager_class",

@@ -131,8 +131,8 @@ class ClassGrader:
         self.progress = progress
         self.config = load_course_config(self.root)
         grading = self.config.get("GradingExecute", {})
-        self.cell_timeout = int(grading.get("cell_timeout", 60))
-        self.notebook_timeout = int(grading.get("notebook_timeout", 180))
+        self.cell_timeout = int(grading.get("cell_timeout", 30))
+        self.notebook_timeout = int(grading.get("notebook_timeout", 120))
         self.secret = seeds.course_secret(self.root)
         self.state_path = self.root / STATE_FILE
 
