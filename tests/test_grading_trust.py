@@ -171,6 +171,7 @@ def test_grading_stops_with_the_fix_when_the_sandbox_is_missing(monkeypatch, cap
     from aecourse.grading import cli, sandbox
 
     monkeypatch.setattr(sandbox.shutil, "which", lambda name: None)
+    sandbox.check_available.cache_clear()  # a sandbox seen earlier in this process is remembered
     monkeypatch.delenv("AECOURSE_UNSAFE_NO_SANDBOX", raising=False)
     from aecourse.course import REPO_ROOT
 

@@ -15,6 +15,7 @@ It enforces a memory limit and a wall-clock limit for the whole notebook.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import resource
@@ -67,8 +68,10 @@ def bwrap_path() -> str:
     return path
 
 
+@functools.lru_cache(maxsize=1)
 def check_available() -> None:
-    """Start a trivial command in the sandbox's namespaces; raise SandboxUnavailable with the fix."""
+    """Start a trivial command in the sandbox's namespaces (once per process); raise
+    SandboxUnavailable with the fix."""
     command = [bwrap_path(), *namespace_flags(), *system_binds(), *python_binds(), "--proc", "/proc", "--dev", "/dev",
                sys.executable, "-c", "pass"]
     result = subprocess.run(command, capture_output=True, text=True)
