@@ -14,6 +14,7 @@ correct notebooks lost points (`--solutions-only` grades N copies of each soluti
 
 import argparse
 import itertools
+import re
 import socket
 import tempfile
 import time
@@ -25,7 +26,7 @@ import nbformat
 import trust_submissions
 from submissions import apply
 
-from aecourse.course import ASSIGNMENTS, Course, solution_answers, with_answers
+from aecourse.course import ASSIGNMENTS, Course, NbgraderError, solution_answers, with_answers
 from aecourse.grading.parallel import ClassGrader
 
 CATALOGUES = {"mnist_autoencoders": mnist_submissions, "cardiac_vae": cardiac_submissions}
@@ -85,13 +86,18 @@ def main():
         if args.serial:
             start = time.perf_counter()
             pattern = "s00[0-" + str(args.serial - 1) + "]" if args.serial <= 10 else "*"
+            failed = []
             for assignment in ASSIGNMENTS:
-                course.run("autograde", assignment, "--force", "--student", pattern)
-                course.run("generate_feedback", assignment, "--force", "--student", pattern)
+                for command in ("autograde", "generate_feedback"):
+                    try:
+                        course.run(command, assignment, "--force", "--student", pattern)
+                    except NbgraderError as error:  # plain nbgrader gives up on broken submissions
+                        failed += re.findall(r"error processing assignment '\S+' for student '(\S+)'", str(error))
             serial = time.perf_counter() - start
             count = 2 * min(args.serial, args.students)
             print(f"serial nbgrader (sandboxed kernels): {count} notebooks in {serial:.0f} s "
-                  f"({serial / count:.1f} s per notebook; the class at that rate: {serial / count * total:.0f} s)")
+                  f"({serial / count:.1f} s per notebook; the class at that rate: {serial / count * total:.0f} s); "
+                  f"students nbgrader could not grade: {sorted(set(failed))}")
 
 
 if __name__ == "__main__":
