@@ -29,6 +29,9 @@ c.Autograde.autograde_preprocessors = [GradingExecute, IgnorePattern, ClearMetad
 # per cell of plain nbgrader.
 c.GradingExecute.cell_timeout = 30
 c.GradingExecute.notebook_timeout = 120
+# Graded notebooks train for a few steps only: their figures show nothing worth grading, so they
+# are not drawn (a quarter of the grading time). Set True to see them in autograded/.
+c.GradingExecute.figures = False
 
 # A student who deletes a test cell gets it back (and its points counted), not "None".
 c.OverwriteCells.add_missing_cells = True

@@ -31,7 +31,7 @@ from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import DeadKernelError
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
-from traitlets import Integer
+from traitlets import Bool, Integer
 
 from aecourse.grading import integrity, sandbox, seeds
 
@@ -89,6 +89,9 @@ class GradingExecute(Execute):
 
     cell_timeout = Integer(30, help="Seconds one cell may run while grading.").tag(config=True)
     notebook_timeout = Integer(120, help="Seconds the whole notebook may run while grading.").tag(config=True)
+    figures = Bool(False, help="Render the notebook's figures while grading. Off by default: graded "
+                               "notebooks train for a few steps only, so their figures show nothing worth "
+                               "grading, and drawing them costs about a fifth of the grading time.").tag(config=True)
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("kernel_manager_class",
@@ -117,7 +120,10 @@ class GradingExecute(Execute):
         if seed is None:
             secret = seeds.course_secret(self.config.get("CourseDirectory", {}).get("root") or os.getcwd())
             seed = seeds.notebook_seed(secret, grading.get("assignment", ""), grading.get("student", ""))
-        return {seeds.SEED_ENV: str(seed), sandbox.WALL_LIMIT_ENV: str(self.notebook_timeout + 30)}
+        environment = {seeds.SEED_ENV: str(seed), sandbox.WALL_LIMIT_ENV: str(self.notebook_timeout + 30)}
+        if not self.figures:
+            environment["MPLBACKEND"] = "agg"  # figures are made, not drawn (plt.show does nothing)
+        return environment
 
     # -- one cell ----------------------------------------------------------------------
     def preprocess_cell(self, cell, resources, index):

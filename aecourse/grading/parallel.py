@@ -72,7 +72,8 @@ def run_notebook(payload: dict) -> dict:
                      "nbgrader": {"student": payload["student"], "assignment": payload["assignment"],
                                   "notebook": payload["name"]}}
         preprocessor = execute.GradingExecute(cell_timeout=payload["cell_timeout"],
-                                              notebook_timeout=payload["notebook_timeout"])
+                                              notebook_timeout=payload["notebook_timeout"],
+                                              figures=payload.get("figures", False))
         error = None
         saved = os.environ.get("NBGRADER_EXECUTION")
         os.environ["NBGRADER_EXECUTION"] = "autograde"
@@ -133,6 +134,7 @@ class ClassGrader:
         grading = self.config.get("GradingExecute", {})
         self.cell_timeout = int(grading.get("cell_timeout", 30))
         self.notebook_timeout = int(grading.get("notebook_timeout", 120))
+        self.figures = bool(grading.get("figures", False))
         self.secret = seeds.course_secret(self.root)
         self.state_path = self.root / STATE_FILE
 
@@ -246,7 +248,7 @@ class ClassGrader:
                 prepared = prepare(path, self.config, self.course.db_url(), assignment, student, name)
             payload = {"assignment": assignment, "student": student, "name": name, "files": files,
                        "notebook": nbformat.writes(prepared), "cell_timeout": self.cell_timeout,
-                       "notebook_timeout": self.notebook_timeout,
+                       "notebook_timeout": self.notebook_timeout, "figures": self.figures,
                        "seed": seeds.notebook_seed(self.secret, assignment, student)}
             jobs.append(Job(assignment, student, name, payload, staged.notes))
         return jobs

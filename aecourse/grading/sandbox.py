@@ -37,7 +37,7 @@ DEFAULT_WALL_S = 600
 # Environment variables that reach the kernel; every other one (the grading secret, tokens,
 # paths of the grader's machine) stays outside.
 PASSED_PREFIXES = ("NBGRADER_", "TF_", "OMP_", "MKL_", "OPENBLAS_")
-PASSED_NAMES = ("LANG", "LC_ALL", "TZ", "KERAS_BACKEND", "PYTHONWARNINGS", "AECOURSE_QUICK",
+PASSED_NAMES = ("LANG", "LC_ALL", "TZ", "KERAS_BACKEND", "PYTHONWARNINGS", "MPLBACKEND", "AECOURSE_QUICK",
                 "AECOURSE_STATIC_PLOTS", "AECOURSE_GRADING_SEED", "AECOURSE_CARDIAC_SIZE")
 # The few files of /etc a Python + TensorFlow kernel needs (fonts, time zone, libraries).
 ETC_ENTRIES = ("alternatives", "fonts", "localtime", "ld.so.cache", "ld.so.conf", "ld.so.conf.d",
