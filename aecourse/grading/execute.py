@@ -111,7 +111,7 @@ class GradingExecute(Execute):
             sandbox.check_available()
         self._halted = None
         self._deadline = time.monotonic() + self.notebook_timeout
-        with _environment(self._kernel_environment(resources)):
+        with environment(self._kernel_environment(resources)):
             return super().preprocess(nb, resources, retries)
 
     def _kernel_environment(self, resources):
@@ -183,7 +183,8 @@ def replay(nb, resources, replay_dir):
 
 
 @contextlib.contextmanager
-def _environment(values):
+def environment(values):
+    """Set environment variables for the duration of a ``with`` block (a kernel inherits them)."""
     saved = {name: os.environ.get(name) for name in values}
     os.environ.update(values)
     try:

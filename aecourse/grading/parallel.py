@@ -75,21 +75,15 @@ def run_notebook(payload: dict) -> dict:
                                               notebook_timeout=payload["notebook_timeout"],
                                               figures=payload.get("figures", False))
         error = None
-        saved = os.environ.get("NBGRADER_EXECUTION")
-        os.environ["NBGRADER_EXECUTION"] = "autograde"
         try:
-            notebook, _ = preprocessor.preprocess(notebook, resources)
+            with execute.environment({"NBGRADER_EXECUTION": "autograde"}):
+                notebook, _ = preprocessor.preprocess(notebook, resources)
         except Exception as failure:  # the grader's own trouble: every test cell says so
             error = f"{type(failure).__name__}: {failure}"
             notebook = nbformat.reads(payload["notebook"], as_version=4)
             for cell in notebook.cells:
                 if execute.is_test_cell(cell):
                     cell.outputs = [execute.error_output("GradingError", f"this notebook could not be graded: {error}")]
-        finally:
-            if saved is None:
-                os.environ.pop("NBGRADER_EXECUTION", None)
-            else:
-                os.environ["NBGRADER_EXECUTION"] = saved
     return {"notebook": nbformat.writes(notebook), "seconds": time.monotonic() - started, "error": error}
 
 
