@@ -57,3 +57,23 @@ def grading_rng(cell_id):
     if seed is None:
         return np.random.default_rng()
     return np.random.default_rng(cell_seed(int(seed), cell_id))
+
+
+def likely_cause(misconception_id):
+    """"Likely cause: ..." for a visible check's message: the catalogued student hint
+    (:mod:`aecourse.grading.misconceptions`), where to look without the answer."""
+    from aecourse.grading.misconceptions import CATALOGUE
+
+    for misconception in CATALOGUE:
+        if misconception.id == misconception_id:
+            return f"Likely cause: {misconception.hint}"
+    raise KeyError(f"no catalogued misconception {misconception_id!r}")
+
+
+def done(what=None):
+    """The last line of a test cell in the student's notebook: what the visible checks found,
+    and that the hidden tests come at grading time."""
+    if what:
+        print(f"{what} OK. More tests run when your notebook is graded.")
+    else:
+        print("This cell's tests are hidden: they run when your notebook is graded.")

@@ -67,10 +67,17 @@ def import_keras_quietly():
 
 
 def setup_notebook(seed=0):
-    """Import Keras quietly, send warnings to stdout, seed every generator; return ``keras``."""
+    """Import Keras quietly, send warnings to stdout, seed every generator; return ``keras``.
+
+    Outside autograding, a failing check also shows as its own message first (:mod:`aecourse.failures`).
+    """
     keras = import_keras_quietly()
     warnings.showwarning = _warning_to_stdout
     keras.utils.set_random_seed(seed)
+    if os.environ.get("NBGRADER_EXECUTION") != "autograde":
+        from aecourse import failures
+
+        failures.install()
     if QUICK:
         print("Quick mode: training runs are cut to a few steps (grading or testing).")
     return keras
