@@ -21,6 +21,7 @@ def free_port():
 def jupyter_lab(course_root, scratch):
     """Serve ``course_root`` on 127.0.0.1; yields (base URL, token). Settings live in ``scratch``."""
     scratch = Path(scratch)
+    scratch.mkdir(parents=True, exist_ok=True)
     port, token = free_port(), secrets.token_hex(16)
     environment = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
                        JUPYTER_CONFIG_DIR=str(scratch / "config"), JUPYTERLAB_SETTINGS_DIR=str(scratch / "settings"),
