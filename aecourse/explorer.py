@@ -27,7 +27,8 @@ def _draw(points, labels, decoded, chosen, image_shape, extent):
     left.set_ylim(-extent - margin, extent + margin)
     for index, (axis, z, image) in enumerate(zip(rights, chosen, decoded)):
         left.scatter(*z, marker="X", s=120, color="black", edgecolor="white", clip_on=False, zorder=3)
-        left.annotate(str(index + 1), z, xytext=(5, 5), textcoords="offset points", annotation_clip=False)
+        if len(chosen) > 1:  # numbered to match the panels on the right
+            left.annotate(str(index + 1), z, xytext=(5, 5), textcoords="offset points", annotation_clip=False)
         axis.imshow(np.asarray(image).reshape(image_shape), cmap="gray", vmin=0, vmax=1)
         axis.set_title(f"{index + 1}: ({z[0]:.1f}, {z[1]:.1f})", fontsize=9)
         axis.axis("off")

@@ -45,7 +45,7 @@ class EpochProgress(keras.callbacks.Callback):
             return
         if widgets_available():
             from tqdm.auto import tqdm
-            self.bar = tqdm(total=self.epochs, desc=self.description, unit="epoch", ncols="100%")
+            self.bar = tqdm(total=self.epochs, desc=self.description, unit="epoch", dynamic_ncols=True)
         else:
             from tqdm import tqdm
             self.bar = tqdm(total=self.epochs, desc=self.description, unit="epoch",
