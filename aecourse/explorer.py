@@ -16,14 +16,19 @@ STATIC_POINTS = np.array([[-1.5, -1.5], [-1.5, 1.5], [0.0, 0.0], [1.5, -1.5], [1
 
 
 def _draw(points, labels, decoded, chosen, image_shape, extent):
-    fig, (left, *rights) = plt.subplots(1, 1 + len(chosen), figsize=(5 + 1.6 * len(chosen), 4),
+    fig, (left, *rights) = plt.subplots(1, 1 + len(chosen), figsize=(6 + 1.6 * len(chosen), 4),
                                         gridspec_kw={"width_ratios": [3] + [1] * len(chosen)})
     plot_latent_scatter(points, labels, axis=left, title="Latent space (means)")
-    left.set_xlim(-extent, extent)
-    left.set_ylim(-extent, extent)
+    # The legend beside the plot, where it hides no point; a margin, so a cross at the
+    # sliders' ends shows whole (and clip_on=False, in case).
+    left.legend(markerscale=3, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+    margin = 0.06 * extent
+    left.set_xlim(-extent - margin, extent + margin)
+    left.set_ylim(-extent - margin, extent + margin)
     for index, (axis, z, image) in enumerate(zip(rights, chosen, decoded)):
-        left.scatter(*z, marker="X", s=120, color="black")
-        left.annotate(str(index + 1), z, xytext=(5, 5), textcoords="offset points")
+        left.scatter(*z, marker="X", s=120, color="black", edgecolor="white", clip_on=False, zorder=3)
+        if len(chosen) > 1:  # numbered to match the panels on the right
+            left.annotate(str(index + 1), z, xytext=(5, 5), textcoords="offset points", annotation_clip=False)
         axis.imshow(np.asarray(image).reshape(image_shape), cmap="gray", vmin=0, vmax=1)
         axis.set_title(f"{index + 1}: ({z[0]:.1f}, {z[1]:.1f})", fontsize=9)
         axis.axis("off")

