@@ -17,6 +17,7 @@ import contextlib
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -128,12 +129,13 @@ class KernelGrader:
                       "NBGRADER_EXECUTION": "autograde", "AECOURSE_COURSE_ROOT": str(REPO_ROOT),
                       "TF_CPP_MIN_LOG_LEVEL": "3"}
         notebook = nbformat.read(self.path, as_version=4)
-        self._client = NotebookClient(notebook, timeout=self.cell_timeout, kernel_name="python3",
+        self._client = NotebookClient(notebook, timeout=max(self.cell_timeout, 600), kernel_name="python3",
                                       allow_errors=True, kernel_manager_class=LimitedKernelManager,
                                       resources={"metadata": {"path": str(self.workdir)}})
         self._stack = contextlib.ExitStack()
         with environment(kernel_env):
-            self._stack.enter_context(self._client.setup_kernel())
+            # the kernel process's own stderr holds only its log lines (cells' output comes over zmq)
+            self._stack.enter_context(self._client.setup_kernel(stderr=subprocess.DEVNULL))
         notebook.cells.append(nbformat.v4.new_code_cell())  # where nbclient stores what _run executes
         for index, cell in enumerate(notebook.cells[:-1]):
             if cell.cell_type != "code":
@@ -142,6 +144,7 @@ class KernelGrader:
             if problem:
                 self.close()
                 raise NotebookBroken(f"{self.path.name}: cell {index} ({cell.get('id')}) fails: {problem}")
+        self._client.timeout = self.cell_timeout  # the notebook's own cells may take longer (imports)
         self.log(f"[kernel] {self.assignment}: notebook run in {time.perf_counter() - started:.0f} s")
 
     def close(self):
