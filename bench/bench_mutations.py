@@ -155,6 +155,12 @@ def run_assignment(assignment, args, equivalents):
         except SolutionFails as error:
             raise SystemExit(f"ERROR: the solution of {assignment} fails in a fresh kernel after some "
                              f"mutants passed it: {error}") from None
+        for index, record in records.items():  # does the survival depend on the seed?
+            if not record["killed"] and args.survivor_seeds:
+                extra = [derived_seed(args.seed, "again", k, chosen[index].source) for k in range(args.survivor_seeds)]
+                killed = sum(bool(failed(grader.grade({chosen[index].cell: chosen[index].source}, seed)))
+                             for seed in extra)
+                record["other_seeds"] = {"tried": len(extra), "killed": killed}
         seconds = time.perf_counter() - started
         restarts = grader.restarts
     matched = []
@@ -215,15 +221,16 @@ def report(runs, equivalents):
     for run in runs:
         for record in run["mutants"]:
             if not record["killed"] and not record["equivalent"]:
-                print(f"  {run['assignment']} {record['cell']}:{record['line']} [{record['kind']}]\n"
-                      f"      {record['old']}\n   -> {record['new']}")
+                print(f"  {run['assignment']} {record['cell']}:{record['line']} [{record['kind']}]"
+                      f"{other_seeds(record)}\n      {record['old']}\n   -> {record['new']}")
     print("\nJudged equivalent (bench/equivalent_mutants.toml), left out of the kill rate")
     for run in runs:
         for record in run["mutants"]:
             if record["equivalent"]:
-                verdict = "KILLED: a test rejects it, or it is not equivalent" if record["killed"] else "survived"
+                verdict = ("KILLED: a test rejects it, or it is not equivalent" if record["killed"]
+                           else "survived" + other_seeds(record).replace(" (", ", ").rstrip(")"))
                 print(f"  {run['assignment']} {record['cell']}:{record['line']}  {record['new']}  ({verdict})\n"
-                      f"      why: {record['equivalent']}")
+                      f"      why: {' '.join(record['equivalent'].split())}")
     graded_cells = {(run["assignment"], m["cell"]) for run in runs for m in run["mutants"]}
     matched = [id(entry) for run in runs for entry in run["matched_equivalents"]]
     stale = [e for e in equivalents if id(e) not in matched
@@ -238,6 +245,11 @@ def report(runs, equivalents):
     for run in runs:
         del run["matched_equivalents"]
     return {"runs": runs, "overall": dict(overall), "stale_equivalents": stale}
+
+
+def other_seeds(record):
+    again = record.get("other_seeds")
+    return f" (killed with {again['killed']} of {again['tried']} other seeds)" if again else ""
 
 
 def run_seeds(args):
@@ -282,6 +294,8 @@ def main(argv=None):
     parser.add_argument("--cell", help="only the mutants of this answer cell (grade_id)")
     parser.add_argument("--seeds", type=int, help="instead: grade the solution this many times with fresh seeds")
     parser.add_argument("--cell-timeout", type=int, default=60, help="seconds per cell (then a fresh kernel)")
+    parser.add_argument("--survivor-seeds", type=int, default=3,
+                        help="grade each survivor again with this many other seeds (is its survival seed luck?)")
     parser.add_argument("--check-every", type=int, default=25, help="re-grade the solution every N mutants")
     parser.add_argument("--out", type=Path, help="the JSON file (default build/bench/mutations.json or seeds.json)")
     args = parser.parse_args(argv)
