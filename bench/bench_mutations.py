@@ -33,7 +33,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from aecourse.course import ASSIGNMENTS, REPO_ROOT
-from bench.kernel_grader import KernelGrader
+from bench.kernel_grader import KernelGrader, NotebookBroken
 from bench.mutations import mutants as cell_mutants
 
 EQUIVALENTS = Path(__file__).with_name("equivalent_mutants.toml")
@@ -88,6 +88,11 @@ class SolutionFails(RuntimeError):
     pass
 
 
+def die(message):
+    print(f"ERROR: {message}", file=sys.stderr, flush=True)
+    sys.exit(2)
+
+
 def check_solution(grader, seed):
     failures = failed(grader.grade({}, seed))
     if failures:
@@ -133,8 +138,8 @@ def run_assignment(assignment, args, equivalents):
         try:
             check_solution(grader, derived_seed(args.seed, "solution"))
         except SolutionFails as error:
-            raise SystemExit(f"ERROR: the solution of {assignment} fails its own tests, so every mutation "
-                             f"result would be wrong: {error}") from None
+            die(f"the solution of {assignment} fails its own tests, so every mutation result would be "
+                f"wrong: {error}")
         generated = [m for cell, code in grader.solutions.items() if args.cell in (None, cell)
                      for m in cell_mutants(cell, code)]
         chosen = generated
@@ -153,8 +158,7 @@ def run_assignment(assignment, args, equivalents):
         try:
             records = grade_mutants(grader, chosen, args.seed, args.check_every, progress)
         except SolutionFails as error:
-            raise SystemExit(f"ERROR: the solution of {assignment} fails in a fresh kernel after some "
-                             f"mutants passed it: {error}") from None
+            die(f"the solution of {assignment} fails in a fresh kernel after some mutants: {error}")
         for index, record in records.items():  # does the survival depend on the seed?
             if not record["killed"] and args.survivor_seeds:
                 extra = [derived_seed(args.seed, "again", k, chosen[index].source) for k in range(args.survivor_seeds)]
@@ -173,7 +177,8 @@ def run_assignment(assignment, args, equivalents):
             matched.append(entry)
     return {"assignment": assignment, "generated": len(generated), "graded": len(chosen),
             "seconds": round(seconds, 1), "kernel_restarts": restarts,
-            "mutants": [records[i] for i in range(len(chosen))], "matched_equivalents": matched}
+            "mutants": [records[i] for i in range(len(chosen))], "matched_equivalents": matched,
+            "cells": [cell for cell in grader.solutions if args.cell in (None, cell)]}
 
 
 def shorten(text, width=90):
@@ -184,7 +189,7 @@ def rate(killed, total):
     return f"{killed / total:.1%}" if total else "-"
 
 
-def report(runs, equivalents):
+def report(runs, equivalents, only_cell=None):
     print("\nMutation kill rate (killed / non-equivalent mutants; crash = killed by an error, not a check)")
     header = f"{'assignment':20} {'answer cell':24} {'mutants':>7} {'equiv':>5} {'killed':>6} {'crash':>5} {'survived':>8} {'kill rate':>9}"
     print(header)
@@ -231,10 +236,12 @@ def report(runs, equivalents):
                            else "survived" + other_seeds(record).replace(" (", ", ").rstrip(")"))
                 print(f"  {run['assignment']} {record['cell']}:{record['line']}  {record['new']}  ({verdict})\n"
                       f"      why: {' '.join(record['equivalent'].split())}")
-    graded_cells = {(run["assignment"], m["cell"]) for run in runs for m in run["mutants"]}
+    # entries in the scope of this run (its answer cells; all of them: also unknown cells) that match no mutant
+    cells = {(run["assignment"], cell) for run in runs for cell in run["cells"]}
+    everything = len(runs) == len(ASSIGNMENTS) and only_cell is None
     matched = [id(entry) for run in runs for entry in run["matched_equivalents"]]
-    stale = [e for e in equivalents if id(e) not in matched
-             and any(e["cell"] == cell and e.get("assignment", a) == a for a, cell in graded_cells)]
+    stale = [e for e in equivalents if id(e) not in matched and only_cell in (None, e["cell"])
+             and (everything or any(c == e["cell"] and e.get("assignment", a) == a for a, c in cells))]
     if stale:
         print("\nEquivalent entries that match no mutant of today's solutions (remove or update them):")
         for entry in stale:
@@ -243,7 +250,7 @@ def report(runs, equivalents):
     for record in poisoned:
         print(f"\nWARNING: {record['cell']}:{record['line']} {record['new']} left the kernel broken: {record['poisons_kernel']}")
     for run in runs:
-        del run["matched_equivalents"]
+        del run["matched_equivalents"], run["cells"]
     return {"runs": runs, "overall": dict(overall), "stale_equivalents": stale}
 
 
@@ -304,11 +311,14 @@ def main(argv=None):
     equivalents = load_equivalents()
     started = time.perf_counter()
     runs = [run_assignment(assignment, args, equivalents) for assignment in args.assignments]
-    data = report(runs, equivalents)
+    data = report(runs, equivalents, args.cell)
     data["seconds"] = round(time.perf_counter() - started, 1)
     write(args.out or OUT_DIR / "mutations.json", data)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except NotebookBroken as error:
+        die(str(error))
