@@ -8,7 +8,7 @@
 #   make solutions  rebuild solutions/ (executed instructor notebooks + HTML)
 #   make grade      autograde everything in submitted/ in parallel (sandboxed), feedback, grades.csv, class reports
 #   make report     the class reports again (reports/<assignment>.html), from the gradebook
-#   make bench      the benchmarks (throughput, quality, notebook wall time, autograde cost)
+#   make bench      the benchmarks (throughput, quality, notebook wall time, autograde cost, mutation kill rate)
 
 SHELL := /bin/bash
 VENV := .venv
@@ -108,6 +108,8 @@ bench: data
 	$(PY) -m bench.bench_cardiac_data
 	$(PY) -m bench.bench_autograde
 	PYTHONPATH=tests $(PY) -m bench.bench_class
+	$(PY) -m bench.bench_mutations --seeds 50
+	$(PY) -m bench.bench_mutations
 
 clean:
 	rm -rf $(VENV) build
