@@ -77,3 +77,88 @@ def done(what=None):
         print(f"{what} OK. More tests run when your notebook is graded.")
     else:
         print("This cell's tests are hidden: they run when your notebook is graded.")
+
+
+def _first_line(error):
+    """The line of an exception's message that says what went wrong (Keras wraps it in more)."""
+    import re
+
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(error))
+    lines = [line.strip() for line in text.splitlines()
+             if line.strip() and not line.startswith("Exception encountered when calling")]
+    return f"{type(error).__name__}: {lines[0] if lines else ''}"
+
+
+def run_compiled(fn, *arrays, what, hint=""):
+    """``fn(*arrays)`` run the way ``fit`` runs a training step: traced into a TensorFlow graph
+    with the batch size unknown (None). Returns the result as numpy; fails with a readable
+    message where ``fn`` cannot run there (numpy on a symbolic tensor, a shape read with
+    ``.shape``, whose batch size is None). Call ``fn`` eagerly first: an unanswered cell's
+    NotImplementedError then shows as such."""
+    import tensorflow as tf
+
+    arrays = [np.asarray(a, "float32") for a in arrays]
+    specs = [tf.TensorSpec((None, *a.shape[1:]), "float32") for a in arrays]
+    try:
+        return to_numpy(tf.function(fn, input_signature=specs, autograph=False)(*arrays))
+    except Exception as error:  # the student's code failed inside the graph: say where and why
+        raise AssertionError(f"{what} fails inside a compiled training step, where the batch size is "
+                             f"unknown ({_first_line(error)}). {hint}".rstrip()) from None
+
+
+def with_identity_weights(model, inputs, signs, biases=None):
+    """``model(inputs)`` as numpy (list outputs joined on the last axis), after setting each kernel
+    (weight matrix) to ``sign * identity``, the sign given by the kernel's shape (``signs = {shape:
+    +1, -1 or 0}``), and its biases to 0, or to ``biases[shape]`` for those of a shape given there.
+
+    With identity kernels, unit j of each Dense layer sees unit j of the layer before and
+    nothing else, so the model applies its activations one after the other to known values,
+    whatever the model's style. A kernel of another shape fails (wrong layer sizes)."""
+    biases = biases or {}
+    for weight in model.weights:
+        shape = tuple(int(d) for d in weight.shape)
+        if len(shape) == 1:
+            weight.assign(np.broadcast_to(biases.get(shape, 0.0), shape).astype("float32"))
+            continue
+        assert shape in signs, (f"a weight matrix of shape {shape} where the layer sizes give only "
+                                f"{sorted(signs)}: fix the layer sizes first")
+        weight.assign(signs[shape] * np.eye(*shape, dtype="float32"))
+    outputs = to_numpy(model(inputs))
+    return np.concatenate(outputs, axis=-1) if isinstance(outputs, list) else outputs
+
+
+def expect_relu_stack(model, inputs, a, kernels, last, sigmoid_output=False):
+    """Check the activations of a stack of three Dense layers: ReLU on the two hidden ones, and
+    on the last one none (or a sigmoid if ``sigmoid_output``). ``kernels`` are the kernel shapes,
+    first, second and last (several shapes for the last layer: each one accepted, as two heads
+    or one). With identity weights (:func:`with_identity_weights`), output unit j of
+    ``model(inputs)`` sees the first-layer pre-activations ``a[:, j]``.
+
+    The last layer is checked alone first (its kernel zero, its biases known values); then the
+    second kernel is negated (a correct stack gives out(0) everywhere) and not (out(relu(a))).
+    Each kind of wrong activation breaks these in its own way, which the messages name."""
+    first, second, *lasts = kernels
+    out = (lambda t: 1 / (1 + np.exp(-t))) if sigmoid_output else (lambda t: t)
+    rule = "be a sigmoid" if sigmoid_output else "have no activation"
+    close = lambda u, v: np.allclose(u, v, rtol=1e-5, atol=1e-5)
+
+    def run(s2, s3, biases=None):
+        return with_identity_weights(model, inputs, {first: 1, second: s2, **{k: s3 for k in lasts}}, biases)
+
+    # The same values in both layouts of the last layer: two heads of width w, or one of 2w.
+    period = lasts[0][1]
+    t = lambda n: np.resize(np.linspace(-8, 8, period), n)
+    alone = run(1, 0, {(k[1],): t(k[1]) for k in lasts})
+    assert close(alone, out(t(alone.shape[-1]))), f"the {last} should {rule}"
+    base = out(0.0)
+    minus = run(-1, 1)  # the second layer sees -relu(a) <= 0: a ReLU outputs 0 everywhere
+    assert not (minus < base - 1e-5).any(), \
+        "the second hidden layer lets negative values through: it should be a ReLU"
+    assert not (minus > base + 1e-5)[a > 0].any(), \
+        "the second hidden layer gives non-zero outputs for negative inputs: it should be a ReLU"
+    assert not (minus > base + 1e-5)[a < 0].any(), \
+        "the first hidden layer lets negative values through: it should be a ReLU"
+    plus, expected = run(1, 1), out(np.maximum(a, 0))
+    assert close(plus[a <= 0], expected[a <= 0]), \
+        "a hidden layer gives non-zero outputs for negative inputs: it should be a ReLU"
+    assert close(plus, expected), "a hidden layer changes positive values: it should be a ReLU (which keeps them)"
