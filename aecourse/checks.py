@@ -184,4 +184,4 @@ def expect_relu_chain(run, hidden, outputs, names, output_problem):
             f"{names[layer]}: its activation does not behave like a ReLU (negative inputs to 0, positive kept)"
     # With zero biases, ReLU layers and a linear output make the model positively homogeneous.
     assert np.allclose(out[1], 3 * out[0], rtol=1e-4, atol=1e-6 * scale), \
-        f"f(3x) != 3 f(x) with zero biases: an activation saturates ({output_problem})"
+        f"{output_problem} (with zero biases, scaling the input by 3 should scale the output by 3)"
