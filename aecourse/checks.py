@@ -110,7 +110,7 @@ class Kernel:
 def model_kernels(model):
     """Every Dense and 2-D convolution kernel of ``model``, nested layers included, in layer order."""
     found = []
-    for layer in model._flatten_layers(include_self=False):
+    for layer in model._flatten_layers(include_self=False):  # Keras' own walk through nested layers
         kernel = getattr(layer, "kernel", None)
         shape = tuple(int(d) for d in getattr(kernel, "shape", ()))
         if isinstance(layer, keras.layers.Conv2DTranspose):
@@ -166,9 +166,9 @@ def expect_relu_chain(run, hidden, outputs, names, output_problem):
                 hidden[p], hidden[p + 1] = hidden[p + 1], hidden[p]
     # The outputs: a positive and a negative signal kept, an empty channel left at 0.
     out = probe([{(0, 0): 1.0}] * last, {(0, 0): 1.0, (0, 1): -1.0})
-    scale = np.abs(out).max()
-    assert scale > 0 and (out[..., 0] > 0).all() and (out[..., 1] < 0).all() \
-        and _near_zero(out[..., 2:], scale), output_problem
+    out_scale = np.abs(out).max()
+    assert out_scale > 0 and (out[..., 0] > 0).all() and (out[..., 1] < 0).all() \
+        and _near_zero(out[..., 2:], out_scale), output_problem
     # Each hidden layer, last first (a probe passes the layers after it only through positive signals):
     # layer L splits the signal into -s (channel 0) and +s (channel 1); the next layer flips channel 0
     # back, so whatever layer L let through of -s reaches the output; channel 2 stays empty.
@@ -183,5 +183,5 @@ def expect_relu_chain(run, hidden, outputs, names, output_problem):
             and _near_zero(probed[..., 3:], scale), \
             f"{names[layer]}: its activation does not behave like a ReLU (negative inputs to 0, positive kept)"
     # With zero biases, ReLU layers and a linear output make the model positively homogeneous.
-    assert np.allclose(out[1], 3 * out[0], rtol=1e-4, atol=1e-6 * scale), \
+    assert np.allclose(out[1], 3 * out[0], rtol=1e-4, atol=1e-6 * out_scale), \
         f"{output_problem} (with zero biases, scaling the input by 3 should scale the output by 3)"
