@@ -12,6 +12,10 @@ CROSS_ENTROPY = "keras.losses.categorical_crossentropy(y_true, logits, from_logi
 PIXEL_SUM = "return ops.sum(per_pixel, axis=(1, 2))"
 KL = "return -0.5 * ops.sum(1 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=-1)"
 ELBO = "return ops.mean(reconstruction_loss(y_true, logits) + beta * kl_divergence(z_mean, z_log_var))"
+FIRST_CONV = 'strides=2, padding="same", activation="relu"'
+SECOND_CONV = 'x = layers.Conv2D(width, 3, padding="same", activation="relu")(x)'
+DECODER_DENSE = 'x = layers.Dense(height * width * widths[-1], activation="relu")(inputs)'
+DECODER_CONV = 'x = layers.Conv2D(channels, 3, padding="same", activation="relu")(x)'
 
 MUTANTS = [
     # Part A: one-hot encoding
@@ -20,6 +24,9 @@ MUTANTS = [
     Submission("labels_not_one_hot", answers={"one_hot": (
         'N_CLASSES = 4\n\ndef one_hot(label_maps):\n    return label_maps[..., None].astype("float32")\n')},
                must_fail=("test_one_hot_shape", "test_one_hot_values"), misconception="labels_not_one_hot"),
+    Submission("one_hot_classes_from_data", [Edit("one_hot", ONE_HOT,
+               ONE_HOT.replace("N_CLASSES)", "int(np.max(label_maps)) + 1)"))],
+               must_fail=("test_one_hot_values",), misconception="one_hot_classes_from_data"),
     Submission("one_hot_integers", [Edit("one_hot", ONE_HOT, ONE_HOT[:-1] + ', dtype="int32")')],
                must_fail=("test_one_hot_shape",), misconception="one_hot_integers"),
     # Part B: the encoder
@@ -34,6 +41,20 @@ MUTANTS = [
                                       Edit("build_cardiac_encoder", 'name="z_log_var")',
                                            'activation="relu", name="z_log_var")')],
                must_fail=("test_encoder_architecture",), misconception="encoder_activation_on_heads"),
+    Submission("encoder_second_convolutions_linear", [Edit("build_cardiac_encoder", SECOND_CONV,
+               'x = layers.Conv2D(width, 3, padding="same")(x)')],
+               must_fail=("test_encoder_architecture",), misconception="encoder_hidden_activation"),
+    Submission("encoder_leaky_relu", [Edit("build_cardiac_encoder", FIRST_CONV,
+               'strides=2, padding="same", activation="leaky_relu"')],
+               must_fail=("test_encoder_architecture",), misconception="encoder_hidden_activation"),
+    Submission("encoder_tanh", [Edit("build_cardiac_encoder", 'activation="relu"', 'activation="tanh"')],
+               must_fail=("test_encoder_architecture",), misconception="encoder_hidden_activation"),
+    Submission("encoder_sigmoid_first_convolutions", [Edit("build_cardiac_encoder", FIRST_CONV,
+               'strides=2, padding="same", activation="sigmoid"')],
+               must_fail=("test_encoder_architecture",), misconception="encoder_hidden_activation"),
+    Submission("encoder_widths_reversed", [Edit("build_cardiac_encoder", "for width in widths:",
+                                                "for width in reversed(widths):")],
+               must_fail=("test_encoder_architecture",), misconception="encoder_blocks_order"),
     # Part C: the decoder
     Submission("decoder_softmax_output", [Edit("build_cardiac_decoder", LOGITS,
                'logits = layers.Conv2D(output_shape[-1], 3, padding="same", activation="softmax")(x)')],
@@ -48,12 +69,46 @@ MUTANTS = [
                'x = layers.Conv2DTranspose(widths[0], 2, strides=2, activation="relu")(x)',
                'x = layers.Conv2D(widths[0], 3, padding="same", activation="relu")(x)')],
                must_fail=("test_decoder_shapes", "test_decoder_architecture"), misconception="decoder_block_short"),
+    Submission("decoder_convolutions_linear", [Edit("build_cardiac_decoder", DECODER_CONV,
+               'x = layers.Conv2D(channels, 3, padding="same")(x)')],
+               must_fail=("test_decoder_architecture",), misconception="decoder_hidden_activation"),
+    Submission("decoder_dense_linear", [Edit("build_cardiac_decoder", DECODER_DENSE,
+               "x = layers.Dense(height * width * widths[-1])(inputs)")],
+               must_fail=("test_decoder_architecture",), misconception="decoder_hidden_activation"),
+    Submission("decoder_leaky_relu_upsampling", [Edit("build_cardiac_decoder", 'strides=2, activation="relu"',
+               'strides=2, activation="leaky_relu"')],
+               must_fail=("test_decoder_architecture",), misconception="decoder_hidden_activation"),
+    Submission("decoder_sigmoid_output", [Edit("build_cardiac_decoder", LOGITS,
+               'logits = layers.Conv2D(output_shape[-1], 3, padding="same", activation="sigmoid")(x)')],
+               must_fail=("test_decoder_architecture",), misconception="decoder_softmax_output"),
+    Submission("decoder_widths_not_reversed", [Edit("build_cardiac_decoder", "for channels in reversed(widths[:-1]):",
+                                                    "for channels in widths[:-1]:")],
+               must_fail=("test_decoder_architecture",), misconception="decoder_blocks_order"),
+    Submission("decoder_height_width_swapped", [Edit("build_cardiac_decoder", "layers.Reshape((height, width,",
+                                                     "layers.Reshape((width, height,")],
+               must_fail=("test_decoder_shapes", "test_decoder_architecture"),
+               misconception="decoder_height_width_swapped"),
     # Part D: sampling
     Submission("std_is_exp_logvar", [Edit("sampling_layer", SAMPLE, "return z_mean + ops.exp(z_log_var) * epsilon")],
                must_fail=("test_sampling",), misconception="std_is_exp_logvar"),
     Submission("noise_fixed_seed", [Edit("sampling_layer", NOISE,
                "epsilon = keras.random.normal(ops.shape(z_mean), seed=1234)")],
                must_fail=("test_sampling",), misconception="noise_drawn_once"),
+    Submission("noise_static_shape", [Edit("sampling_layer", NOISE,
+               "epsilon = keras.random.normal(z_mean.shape, seed=self.seed_generator)")],
+               must_fail=("test_sampling",), misconception="noise_shape_not_dynamic"),
+    Submission("noise_numpy", [Edit("sampling_layer", NOISE,
+               "epsilon = np.random.standard_normal(z_mean.shape).astype('float32')")],
+               must_fail=("test_sampling",), misconception="noise_shape_not_dynamic"),
+    Submission("noise_one_per_dimension", [Edit("sampling_layer", NOISE,
+               "epsilon = keras.random.normal(ops.shape(z_mean)[1:], seed=self.seed_generator)")],
+               must_fail=("test_sampling",), misconception="noise_shared"),
+    Submission("noise_one_per_row", [Edit("sampling_layer", NOISE,
+               "epsilon = keras.random.normal((ops.shape(z_mean)[0], 1), seed=self.seed_generator)")],
+               must_fail=("test_sampling",), misconception="noise_shared"),
+    Submission("sampling_with_numpy", [Edit("sampling_layer", SAMPLE,
+               "return z_mean + np.exp(0.5 * z_log_var) * epsilon")],
+               must_fail=("test_sampling", "test_sampling_gradients"), misconception="sampling_with_numpy"),
     # Part E: the losses
     Submission("softmax_before_from_logits_loss", [Edit("losses", CROSS_ENTROPY,
                "keras.losses.categorical_crossentropy(y_true, ops.softmax(logits), from_logits=True)")],
@@ -68,6 +123,19 @@ MUTANTS = [
                must_fail=("test_reconstruction_loss_values",), misconception="cross_entropy_misapplied"),
     Submission("kl_mean_over_dimensions", [Edit("losses", "-0.5 * ops.sum(1 +", "-0.5 * ops.mean(1 +")],
                must_fail=("test_kl_values",), misconception="kl_formula"),
+    Submission("kl_sign_flipped", [Edit("losses", "return -0.5 * ops.sum(1 +", "return 0.5 * ops.sum(1 +")],
+               must_fail=("test_losses_shapes", "test_kl_values"), misconception="kl_sign_flipped"),
+    Submission("kl_without_one", [Edit("losses", "ops.sum(1 + z_log_var", "ops.sum(z_log_var")],
+               must_fail=("test_losses_shapes", "test_kl_values"), misconception="kl_without_one"),
+    Submission("kl_with_numpy", [Edit("losses", "-0.5 * ops.sum(1 +", "-0.5 * np.sum(1 +")],
+               must_fail=("test_kl_values",), misconception="kl_with_numpy"),
+    Submission("reconstruction_with_numpy", [Edit("losses", PIXEL_SUM, "return np.sum(per_pixel, axis=(1, 2))")],
+               must_fail=("test_reconstruction_loss_values",), misconception="reconstruction_with_numpy"),
+    Submission("elbo_with_numpy", [Edit("losses", ELBO, ELBO.replace("ops.mean", "np.mean"))],
+               must_fail=("test_elbo_values",), misconception="elbo_with_numpy"),
+    Submission("beta_renamed", [Edit("losses", "z_log_var, beta):", "z_log_var, kl_weight):"),
+                                Edit("losses", "+ beta * kl_divergence", "+ kl_weight * kl_divergence")],
+               must_fail=("test_losses_shapes", "test_elbo_values"), misconception="beta_renamed"),
     Submission("elbo_without_kl", [Edit("losses", ELBO, "return ops.mean(reconstruction_loss(y_true, logits))")],
                must_fail=("test_elbo_values",), misconception="elbo_without_kl"),
     Submission("beta_ignored", [Edit("losses", "+ beta * kl_divergence", "+ kl_divergence")],
@@ -204,4 +272,138 @@ ALTERNATIVES = [
     Submission("sequential_models_and_tensorflow_ops",
                answers={"build_cardiac_encoder": SEQUENTIAL_ENCODER, "build_cardiac_decoder": SAME_PADDING_DECODER,
                         "sampling_layer": TF_SAMPLING, "losses": TF_LOSSES}),
+]
+
+EQUALITY_ONE_HOT = '''
+N_CLASSES = 4
+
+def one_hot(label_maps):
+    """Each label compared with every class index."""
+    return (np.asarray(label_maps)[..., None] == np.arange(N_CLASSES)).astype("float32")
+'''
+
+POOLING_ENCODER = '''
+def build_cardiac_encoder(input_shape, latent_dim, widths):
+    """Max-pooling after two stride-1 convolutions, instead of a strided convolution."""
+    inputs = keras.Input(shape=input_shape)
+    x = inputs
+    for width in widths:
+        x = layers.Conv2D(width, 3, padding="same", activation="relu")(x)
+        x = layers.Conv2D(width, 3, padding="same", activation="relu")(x)
+        x = layers.MaxPooling2D(2)(x)
+    x = layers.Flatten()(x)
+    return keras.Model(inputs, [layers.Dense(latent_dim)(x), layers.Dense(latent_dim)(x)])
+'''
+
+UPSAMPLING_LOG_SOFTMAX_DECODER = '''
+def build_cardiac_decoder(output_shape, latent_dim, widths):
+    """UpSampling2D + Conv2D instead of transposed convolutions; log-probabilities out (valid logits)."""
+    height, width = output_shape[0] // 16, output_shape[1] // 16
+    inputs = keras.Input(shape=(latent_dim,))
+    x = layers.Dense(height * width * widths[3], activation="relu")(inputs)
+    x = layers.Reshape((height, width, widths[3]))(x)
+    for channels in (widths[2], widths[1], widths[0]):
+        x = layers.UpSampling2D(2)(x)
+        x = layers.Conv2D(channels, 3, padding="same", activation="relu")(x)
+        x = layers.Conv2D(channels, 3, padding="same", activation="relu")(x)
+    x = layers.UpSampling2D(2)(x)
+    x = layers.Conv2D(widths[0], 3, padding="same", activation="relu")(x)
+    return keras.Model(inputs, ops.log_softmax(layers.Conv2D(4, 3, padding="same")(x), axis=-1))
+'''
+
+TRAINING_FLAG_SAMPLING = '''
+class Sampling(layers.Layer):
+    """Random while training (fit passes training=True), the mean otherwise."""
+
+    def __init__(self, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, inputs, training=None):
+        z_mean, z_log_var = inputs
+        if not training:
+            return z_mean
+        epsilon = keras.random.normal(ops.shape(z_mean), seed=self.seed_generator)
+        return z_mean + ops.exp(0.5 * z_log_var) * epsilon
+'''
+
+LOSS_CLASS_LOSSES = '''
+def reconstruction_loss(y_true, logits):
+    """The Keras loss class without reduction: one cross-entropy per pixel, then a sum per map."""
+    per_pixel = keras.losses.CategoricalCrossentropy(from_logits=True, reduction=None)(y_true, logits)
+    return ops.sum(ops.reshape(per_pixel, (ops.shape(per_pixel)[0], -1)), axis=1)
+
+
+def kl_divergence(z_mean, z_log_var):
+    variance = ops.exp(z_log_var)
+    return 0.5 * ops.sum(variance + ops.square(z_mean) - 1.0 - z_log_var, axis=1)
+
+
+def negative_elbo(y_true, logits, z_mean, z_log_var, beta):
+    return ops.mean(reconstruction_loss(y_true, logits)) + beta * ops.mean(kl_divergence(z_mean, z_log_var))
+'''
+
+TO_CATEGORICAL_ONE_HOT = '''
+N_CLASSES = 4
+
+def one_hot(label_maps):
+    return keras.utils.to_categorical(label_maps, num_classes=N_CLASSES).astype("float32")
+'''
+
+BLOCK_LAYER_ENCODER = '''
+class DownBlock(layers.Layer):
+    """A strided convolution then a convolution, each followed by a ReLU layer."""
+
+    def __init__(self, width, **kwargs):
+        super().__init__(**kwargs)
+        self.down = layers.Conv2D(width, (3, 3), strides=(2, 2), padding="same")
+        self.conv = layers.Conv2D(width, (3, 3), padding="same")
+        self.relu = layers.ReLU()
+
+    def call(self, x):
+        return self.relu(self.conv(self.relu(self.down(x))))
+
+
+def build_cardiac_encoder(input_shape, latent_dim, widths):
+    inputs = keras.Input(shape=input_shape)
+    x = inputs
+    for width in widths:
+        x = DownBlock(width)(x)
+    x = layers.Flatten()(x)
+    return keras.Model(inputs, [layers.Dense(latent_dim, activation=None)(x), layers.Dense(latent_dim)(x)])
+'''
+
+REORDERED_DECODER = '''
+class CardiacDecoder(keras.Model):
+    """Upsampling + convolutions, ReLU from ops, layers created in another order than they run."""
+
+    def __init__(self, output_shape, latent_dim, widths):
+        super().__init__()
+        self.last = layers.Conv2D(widths[0], 3, padding="same")
+        self.out = layers.Conv2D(output_shape[-1], 3, padding="same")
+        self.grid = (output_shape[0] // 16, output_shape[1] // 16, widths[3])
+        self.dense = layers.Dense(self.grid[0] * self.grid[1] * self.grid[2])
+        self.convolutions = [layers.Conv2D(c, 3, padding="same")
+                             for c in (widths[2], widths[2], widths[1], widths[1], widths[0], widths[0])]
+        self.up = layers.UpSampling2D(2)
+
+    def call(self, z):
+        x = ops.reshape(ops.relu(self.dense(z)), (-1,) + self.grid)
+        for first, second in zip(self.convolutions[::2], self.convolutions[1::2]):
+            x = ops.relu(second(ops.relu(first(self.up(x)))))
+        return self.out(ops.relu(self.last(self.up(x))))
+
+
+def build_cardiac_decoder(output_shape, latent_dim, widths):
+    return CardiacDecoder(output_shape, latent_dim, widths)
+'''
+
+ALTERNATIVES += [
+    Submission("pooling_upsampling_log_softmax_training_flag",
+               answers={"one_hot": EQUALITY_ONE_HOT, "build_cardiac_encoder": POOLING_ENCODER,
+                        "build_cardiac_decoder": UPSAMPLING_LOG_SOFTMAX_DECODER,
+                        "sampling_layer": TRAINING_FLAG_SAMPLING, "losses": LOSS_CLASS_LOSSES}),
+    Submission("block_layers_and_reordered_subclass",
+               answers={"one_hot": TO_CATEGORICAL_ONE_HOT, "build_cardiac_encoder": BLOCK_LAYER_ENCODER,
+                        "build_cardiac_decoder": REORDERED_DECODER}),
 ]
