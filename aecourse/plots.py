@@ -5,9 +5,12 @@ import textwrap
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import ListedColormap
+from matplotlib.patches import Patch
 
 #: Colours of the cardiac label maps: background, RV, myocardium, LV.
 LABEL_COLOURS = ListedColormap(["black", "tab:blue", "tab:orange", "tab:red"])
+#: Names of the cardiac structures, in label order (1, 2, 3), as in the figures' keys.
+STRUCTURE_NAMES = ("RV", "myocardium", "LV")
 
 
 def _imshow(axis, image, label_map=False):
@@ -40,16 +43,31 @@ def show_images(images, titles=None, label_map=False, columns=10, size=1.3, supt
 
 
 def compare_rows(rows, row_titles, label_map=False, size=1.3):
-    """Aligned rows of images, e.g. inputs above their reconstructions."""
+    """Aligned rows of images, e.g. inputs above their reconstructions.
+
+    ``label_map``: True (every row), False, or one flag per row, e.g. ``[False, True]`` for MR
+    images above their label maps. Label maps get a colour key.
+    """
     columns = len(rows[0])
+    flags = [label_map] * len(rows) if isinstance(label_map, bool) else list(label_map)
     fig, axes = plt.subplots(len(rows), columns, figsize=(size * columns, size * len(rows)),
                              squeeze=False)
-    for row, (images, title) in enumerate(zip(rows, row_titles)):
+    for row, (images, title, flag) in enumerate(zip(rows, row_titles, flags)):
         for column in range(columns):
-            _imshow(axes[row, column], images[column], label_map)
+            _imshow(axes[row, column], images[column], flag)
         axes[row, 0].set_ylabel(title, fontsize=9)
     fig.tight_layout()
+    if any(flags):
+        _label_key(fig)
     plt.show()
+
+
+def _label_key(fig):
+    """A colour key of the cardiac structures, below the figure."""
+    handles = [Patch(color=LABEL_COLOURS(label), label=name)
+               for label, name in enumerate(STRUCTURE_NAMES, start=1)]
+    fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=len(handles),
+               fontsize=8, frameon=False)
 
 
 def plot_history(history, keys=None, title="Training"):
@@ -105,6 +123,41 @@ def plot_latent_grid(decode, extent=3.0, steps=15, image_shape=(28, 28)):
     plt.show()
 
 
+def plot_dice_per_slice(dice, heart_pixels, title="Dice per validation slice"):
+    """Per-slice Dice of each structure (``dice``: (N, 3), NaN where absent) against the
+    number of heart pixels of the true slice: small (apical) slices on the left."""
+    fig, axes = plt.subplots(1, len(STRUCTURE_NAMES), figsize=(4 * len(STRUCTURE_NAMES), 3),
+                             sharey=True, squeeze=False)
+    for index, (axis, name) in enumerate(zip(axes.flat, STRUCTURE_NAMES)):
+        scored = ~np.isnan(dice[:, index])
+        axis.scatter(heart_pixels[scored], dice[scored, index], s=6, alpha=0.5,
+                     color=LABEL_COLOURS(index + 1))
+        axis.set_xscale("log")
+        axis.set_xlabel("heart pixels in the true slice")
+        axis.set_title(f"{name}: mean {np.mean(dice[scored, index]):.3f} over {scored.sum()} slices",
+                       fontsize=9)
+    axes[0, 0].set_ylabel("Dice")
+    fig.suptitle(title)
+    fig.tight_layout()
+    plt.show()
+
+
+def plot_dice_by_latent_size(latent_sizes, dice, title="Dice against latent size"):
+    """Validation Dice per structure (``dice``: one {structure: Dice} per latent size)."""
+    fig, axis = plt.subplots(figsize=(5, 3.2))
+    for label, name in enumerate(STRUCTURE_NAMES, start=1):
+        axis.plot(latent_sizes, [d[name] for d in dice], "o-", color=LABEL_COLOURS(label), label=name)
+    axis.plot(latent_sizes, [np.mean(list(d.values())) for d in dice], "k--", label="mean")
+    axis.set_xscale("log", base=2)
+    axis.set_xticks(latent_sizes, [str(n) for n in latent_sizes])
+    axis.set_xlabel("latent size")
+    axis.set_ylabel("validation Dice")
+    axis.set_title(title)
+    axis.legend(fontsize=8)
+    fig.tight_layout()
+    plt.show()
+
+
 def compare_pixel_losses(targets=(0.0, 0.5, 1.0)):
     """Cross-entropy and squared error for one pixel, and their gradients through a sigmoid.
 
@@ -132,6 +185,7 @@ def compare_pixel_losses(targets=(0.0, 0.5, 1.0)):
     gradients.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
     plt.show()
+
 
 
 def mark_points(axis, points, colour="black"):

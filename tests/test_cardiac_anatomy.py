@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from aecourse.cardiac.anatomy import (
+    dice_per_slice,
     dice_per_structure,
     is_plausible,
     plausibility_problems,
@@ -123,3 +124,23 @@ def test_dice_known_overlap_and_absent_structures():
     assert batch["LV"] == pytest.approx(2 * 6 / (8 + 6))
     with pytest.raises(ValueError):
         dice_per_structure(true, pred[:3])
+
+
+def test_dice_per_slice_scores_each_slice_and_skips_absent_structures():
+    clean, apex = clean_map(), apex_map()
+    true = np.stack([clean, apex, clean])
+    pred = np.stack([clean, np.zeros_like(apex), np.roll(clean, SIZE // 2, axis=1)])
+    scores = dice_per_slice(true, pred)
+    assert scores.shape == (3, 3)
+    assert np.array_equal(scores[0], [1.0, 1.0, 1.0])
+    assert np.isnan(scores[1, 0]) and np.isnan(scores[1, 2])  # no RV or LV in either map of the apex
+    assert scores[1, 1] == 0.0  # its myocardium was missed
+    assert np.array_equal(scores[2], [0.0, 0.0, 0.0])
+    # each slice agrees with dice_per_structure on that slice alone
+    for index in range(3):
+        alone = dice_per_structure(true[index], pred[index])
+        expected = [alone[name] if (true[index] == label).any() or (pred[index] == label).any() else np.nan
+                    for name, label in (("RV", RV), ("myocardium", MYOCARDIUM), ("LV", LV))]
+        assert np.array_equal(scores[index], expected, equal_nan=True)
+    with pytest.raises(ValueError):
+        dice_per_slice(clean, clean)  # one map, not a batch

@@ -1,8 +1,10 @@
 """Metrics on cardiac label maps (0 background, 1 RV, 2 myocardium, 3 LV): Dice and plausibility.
 
 Dice (:func:`dice_per_structure`) is computed for each structure over all pixels given (one map
-or a whole batch). A structure absent from both maps counts as 1.0: nothing to find, nothing
-found, as on apical slices without RV; absent from one only, it counts as 0.0.
+or a whole batch): on a batch, it is *pooled*, so large basal slices weigh most. A structure
+absent from both maps counts as 1.0: nothing to find, nothing found, as on apical slices without
+RV; absent from one only, it counts as 0.0. :func:`dice_per_slice` scores every slice on its own
+(NaN where a structure is absent from both), so that failures on small slices show.
 
 Plausibility (:func:`plausibility_problems`) checks one 2-D map against the anatomy of a
 short-axis slice. Structures are 8-connected (diagonal neighbours join); a hole is a 4-connected
@@ -44,6 +46,24 @@ def dice_per_structure(true: np.ndarray, pred: np.ndarray) -> dict[str, float]:
         overlap = int(np.logical_and(in_true, in_pred).sum())
         scores[name] = 2.0 * overlap / total if total else 1.0
     return scores
+
+
+def dice_per_slice(true: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    """Dice of RV, myocardium and LV for each 2-D map of two (N, H, W) batches: shape (N, 3).
+
+    A structure absent from both maps of a slice gives NaN (nothing to score), so ``np.nanmean``
+    over the slices is the mean per-slice Dice.
+    """
+    true, pred = np.asarray(true), np.asarray(pred)
+    if true.shape != pred.shape or true.ndim != 3:
+        raise ValueError(f"expected two (N, H, W) batches of the same shape, got {true.shape} and {pred.shape}")
+    labels = np.array(list(STRUCTURES.values()))
+    in_true = true[..., None] == labels  # (N, H, W, 3)
+    in_pred = pred[..., None] == labels
+    total = in_true.sum(axis=(1, 2)) + in_pred.sum(axis=(1, 2))
+    overlap = (in_true & in_pred).sum(axis=(1, 2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, 2.0 * overlap / total, np.nan)
 
 
 def plausibility_problems(label_map: np.ndarray) -> list[str]:

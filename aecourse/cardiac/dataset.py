@@ -81,10 +81,16 @@ def split_summary(h5_path: str | Path) -> dict[str, dict]:
     return summary
 
 
+def is_synthetic(h5_path: str | Path) -> bool:
+    """Whether the prepared file was converted from synthetic phantoms rather than real ACDC."""
+    with _open(h5_path) as h5:
+        return bool(h5.attrs.get("synthetic"))
+
+
 def describe_file(h5_path: str | Path) -> str:
     """A short report: where the data comes from, slice size, patients and slices per split and group."""
+    source = "synthetic phantoms in the ACDC layout" if is_synthetic(h5_path) else "ACDC data"
     with _open(h5_path) as h5:
-        source = "synthetic phantoms in the ACDC layout" if h5.attrs.get("synthetic") else "ACDC data"
         size, spacing = int(h5.attrs["size"]), float(h5.attrs["spacing_mm"])
     lines = [f"{Path(h5_path).name}: {source}, {size}x{size} slices at {spacing:g} mm, split by patient",
              f"{'split':6} {'patients':>8} {'slices':>7} " + " ".join(f"{g:>5}" for g in GROUPS)]
