@@ -15,7 +15,7 @@ The test cells call these through :mod:`aecourse.checks` (``checks.model_kernels
 import keras
 import numpy as np
 
-#: How much the scale probe amplifies one layer's inputs: far past the cap of a capped activation.
+#: How much a probe amplifies the positive signal into one layer: far past a capped activation's cap.
 GAIN = 1e3
 
 
@@ -131,24 +131,20 @@ def expect_relu_chain(run, hidden, outputs, names, output_problem, sigmoid_outpu
         and np.allclose(out[..., 1], -out[..., 0], rtol=1e-4, atol=1e-6 * out_scale) \
         and _near_zero(out[..., 2:], out_scale), output_problem
     # Each hidden layer, last first (a probe passes the layers after it only through positive signals):
-    # layer L splits the signal into -s (channel 0) and +s (channel 1); the next layer flips channel 0
-    # back, so whatever layer L let through of -s reaches the output; channel 2 stays empty.
+    # layer L splits the signal into -s (channel 0) and +GAIN s (channel 1); the next layer flips
+    # channel 0 back and scales channel 1 down by GAIN. Whatever L let through of -s reaches the output;
+    # channel 2 stays empty; and through a ReLU (which keeps positive values at any scale) output 1 is
+    # the output of the signal unsplit, out[..., 0], where a capped or saturating activation changes it.
     for layer in reversed(range(last)):
-        routes = [{(0, 0): 1.0}] * layer + [{(0, 0): -1.0, (0, 1): 1.0}]
-        if layer + 1 < last:
-            routes.append({(0, 0): -1.0, (1, 1): 1.0, (2, 2): 1.0})
-        routes += [{(0, 0): 1.0, (1, 1): 1.0, (2, 2): 1.0}] * (last - len(routes))
-        probed = probe(routes, {(0, 0): 1.0, (1, 1): 1.0, (2, 2): 1.0})
+        routes = [{(0, 0): 1.0}] * layer + [{(0, 0): -1.0, (0, 1): GAIN},
+                                            {(0, 0): -1.0, (1, 1): 1 / GAIN, (2, 2): 1.0}]
+        routes += [{(0, 0): 1.0, (1, 1): 1.0, (2, 2): 1.0}] * (last - layer - 1)
+        probed = probe(routes[:last], routes[last])  # routes[last]: the outputs'
         scale = np.abs(probed).max()
         assert scale > 0 and (probed[..., 1] > 0).all() and _near_zero(probed[..., [0, 2]], scale) \
             and _near_zero(probed[..., 3:], scale), \
             f"{names[layer]}: its activation does not behave like a ReLU (negative inputs to 0, positive kept)"
-        # Layer L's inputs GAIN times larger, the next layer's weights GAIN times smaller: through a
-        # ReLU the outputs stay as they were; a capped or saturating activation changes them.
-        routes = [{(0, 0): 1.0}] * (last + 1)
-        routes[layer], routes[layer + 1] = {(0, 0): GAIN}, {(0, 0): 1 / GAIN}
-        scaled = probe(routes[:last], routes[last])
-        assert np.allclose(scaled[..., 0], out[..., 0], rtol=1e-4, atol=1e-6 * out_scale), \
+        assert np.allclose(probed[..., 1], out[..., 0], rtol=1e-4, atol=1e-6 * out_scale), \
             f"{names[layer]}: its activation does not behave like a ReLU (it changes large positive inputs, " \
             f"which a ReLU keeps)"
     # With zero biases, ReLU layers and a linear output make the model positively homogeneous.
