@@ -88,7 +88,9 @@ def plot_history(history, keys=None, title="Training"):
 
 
 def plot_latent_scatter(points, labels, class_names=None, title="Latent space", axis=None):
-    """A 2-D latent space, one dot per example, coloured by class."""
+    """A 2-D latent space, one dot per example, coloured by class. Drawn on ``axis`` (and
+    returned) if given, else shown as a figure of its own (and None returned: no ``<Axes>``
+    echoed under the plot)."""
     show = axis is None
     if show:
         _, axis = plt.subplots(figsize=(6, 5))
@@ -106,6 +108,7 @@ def plot_latent_scatter(points, labels, class_names=None, title="Latent space", 
     axis.legend(markerscale=3, fontsize=8, loc="best")
     if show:
         plt.show()
+        return None
     return axis
 
 
