@@ -147,6 +147,8 @@ def plot_dice_per_slice(dice, heart_pixels, title="Dice per validation slice"):
 
 def plot_dice_by_latent_size(latent_sizes, dice, title="Dice against latent size"):
     """Validation Dice per structure (``dice``: one {structure: Dice} per latent size)."""
+    if not latent_sizes:  # the experiment was skipped (quick mode)
+        return
     fig, axis = plt.subplots(figsize=(5, 3.2))
     for label, name in enumerate(STRUCTURE_NAMES, start=1):
         axis.plot(latent_sizes, [d[name] for d in dice], "o-", color=LABEL_COLOURS(label), label=name)
