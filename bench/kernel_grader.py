@@ -29,7 +29,7 @@ from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-from aecourse.course import REPO_ROOT
+from aecourse.course import REPO_ROOT, answer_cells
 from aecourse.grading.execute import environment, is_test_cell
 from aecourse.grading.seeds import SEED_ENV
 
@@ -68,11 +68,6 @@ def grade_id(cell):
     return cell.metadata.get("nbgrader", {}).get("grade_id")
 
 
-def is_answer_cell(cell):
-    meta = cell.metadata.get("nbgrader", {})
-    return cell.cell_type == "code" and meta.get("solution", False)
-
-
 def failure(outputs):
     """The first line of what makes a cell fail for nbgrader (an error, or anything on stderr); None if nothing."""
     for output in outputs:
@@ -104,8 +99,10 @@ class KernelGrader:
         self.log = log
         cells = self.notebook.cells
         #: {answer grade_id: the solution's whole cell source}
-        self.solutions = {grade_id(c): c.source for c in cells if is_answer_cell(c)}
-        self._answer_index = {grade_id(c): i for i, c in enumerate(cells) if is_answer_cell(c)}
+        answers = answer_cells(self.notebook)
+        self.solutions = {name: cell.source for name, cell in answers.items()}
+        position = {id(cell): i for i, cell in enumerate(cells)}
+        self._answer_index = {name: position[id(cell)] for name, cell in answers.items()}
         self._tests = [(i, grade_id(c)) for i, c in enumerate(cells) if is_test_cell(c)]
         self.test_ids = [name for _, name in self._tests]
         self.restarts = 0
