@@ -1,16 +1,12 @@
-"""Helpers for the notebooks' test cells: shapes, weights and clear failure messages.
+"""Helpers for the visible checks of the notebooks' test cells: shapes, weights and clear messages.
 
-They inspect a model through its weights and outputs only, so a test built on them
-accepts any model-building style (Sequential, functional, subclassed).
+They run in the student's kernel, for the student; the hidden tests run in the grader's
+process (:mod:`aecourse.judge`). They inspect a model through its weights and outputs only, so
+a check built on them accepts any model-building style (Sequential, functional, subclassed).
 """
-
-import os
 
 import keras
 import numpy as np
-
-# The activation probes, for the hidden tests of the encoders and decoders (see that module).
-from aecourse.probes import Kernel, channel_chain, expect_relu_chain, model_kernels, zero_biases  # noqa: F401
 
 
 def to_numpy(value):
@@ -36,22 +32,6 @@ def expect_model(model, what):
 def kernel_shapes(model):
     """The shapes of every weight matrix/kernel (ndim >= 2), sorted."""
     return sorted(tuple(int(d) for d in w.shape) for w in model.weights if len(w.shape) >= 2)
-
-
-def grading_rng(cell_id):
-    """The random generator of one hidden test cell.
-
-    While grading, seeded from the student's notebook seed (``AECOURSE_GRADING_SEED``, set by
-    the grader from the course secret; see :mod:`aecourse.grading.seeds`) and the cell's ID: the
-    same inputs each time a notebook is regraded, other inputs for every student. Elsewhere
-    (a self-learner running the hidden tests), fresh randomness.
-    """
-    from aecourse.grading.seeds import SEED_ENV, cell_seed
-
-    seed = os.environ.get(SEED_ENV)
-    if seed is None:
-        return np.random.default_rng()
-    return np.random.default_rng(cell_seed(int(seed), cell_id))
 
 
 def likely_cause(misconception_id):

@@ -3,14 +3,18 @@
 It replaces ``nbgrader.preprocessors.Execute`` in ``c.Autograde.autograde_preprocessors``
 (nbgrader_config.py), so ``nbgrader autograde`` itself grades this way:
 
-1. the student's cells are checked for tampering first (:mod:`.integrity`); a notebook that
-   tampers is not run, and each of its test cells fails with the reason;
-2. the kernel runs in the sandbox (:mod:`.sandbox`), with the student's hidden-test seed
-   (:mod:`.seeds`) in its environment;
-3. each cell has a time budget, and so has the whole notebook; once the notebook's budget is
+1. the student's cells are checked for tampering first (:mod:`.integrity`, a first line with a
+   clear message; no promise rests on it); a notebook that tampers is not run, and each of its
+   test cells fails with the reason;
+2. the kernel runs in the sandbox (:mod:`.sandbox`); test cells reach it without their hidden
+   part, which never enters the student's interpreter;
+3. after the last cell, the judge (:mod:`aecourse.judge.phase`) runs every hidden part in this
+   process, with inputs drawn from the student's seed (:mod:`.seeds`), asking the kernel for
+   data only; its verdict, not the kernel, decides each test cell's score;
+4. each cell has a time budget, and so has the whole notebook; once the notebook's budget is
    spent, or the kernel dies (``os._exit``, a memory blow-up), the remaining cells are not
    run and each says why, so every test cell gets a score and nbgrader carries on;
-4. with ``AECOURSE_REPLAY_DIR`` set, the outputs come from a notebook the parallel grader
+5. with ``AECOURSE_REPLAY_DIR`` set, the outputs come from a notebook the parallel grader
    already ran in a worker (:mod:`.parallel`): nothing runs twice.
 """
 
@@ -30,10 +34,12 @@ from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import DeadKernelError
 from nbformat import NotebookNode
-from nbgrader.preprocessors import Execute
+from nbformat.v4 import new_code_cell, new_output
+from nbgrader.preprocessors import ClearHiddenTests, Execute
 from traitlets import Bool, Integer
 
 from aecourse.grading import integrity, sandbox, seeds
+from aecourse.judge import phase, remote, verdicts, wire
 
 REPLAY_ENV = "AECOURSE_REPLAY_DIR"
 
@@ -60,6 +66,8 @@ class SandboxKernelManager(AsyncKernelManager):
 
 #: Errors the grader itself records in a notebook (as opposed to the student's own errors).
 GRADER_ERRORS = ("IntegrityError", "DeadKernelError", "CellTimeoutError", "NotRun", "GradingError")
+#: MIME types only the grader may write into a test cell (a kernel's own are dropped).
+GRADER_MIMES = (verdicts.MIME, wire.MIME)
 
 
 def error_output(ename, evalue):
@@ -111,22 +119,85 @@ class GradingExecute(Execute):
             sandbox.check_available()
         self._halted = None
         self._deadline = time.monotonic() + self.notebook_timeout
-        with environment(self._kernel_environment(resources)):
-            return super().preprocess(nb, resources, retries)
+        self._seed = self._notebook_seed(resources)
+        self._hidden, full_sources = self._take_hidden_tests(nb)
+        self._verdicts, self._judging = {}, False
+        try:
+            with environment(self._kernel_environment()):
+                nb, resources = super().preprocess(nb, resources, retries)
+        finally:
+            for index, source in full_sources.items():
+                nb.cells[index].source = source
+        for index, cell in enumerate(nb.cells):
+            if is_test_cell(cell):
+                cell.outputs = kernel_outputs(cell.outputs)
+                if index in self._verdicts:
+                    cell.outputs += phase.verdict_outputs(self._verdicts[index])
+        return nb, resources
 
-    def _kernel_environment(self, resources):
+    def _notebook_seed(self, resources):
         grading = resources.get("nbgrader", {})
         seed = resources.get("aecourse", {}).get("seed")
         if seed is None:
             secret = seeds.course_secret(self.config.get("CourseDirectory", {}).get("root") or os.getcwd())
             seed = seeds.notebook_seed(secret, grading.get("assignment", ""), grading.get("student", ""))
-        environment = {seeds.SEED_ENV: str(seed), sandbox.WALL_LIMIT_ENV: str(self.notebook_timeout + 30)}
+        return seed
+
+    def _take_hidden_tests(self, nb):
+        """Cut the hidden part out of every test cell: ({index: (grade_id, code)}, {index: full source})."""
+        delimiters = ClearHiddenTests(config=self.config)
+        pattern = phase.hidden_pattern(delimiters.begin_test_delimeter, delimiters.end_test_delimeter)
+        hidden, full = {}, {}
+        for index, cell in enumerate(nb.cells):
+            if is_test_cell(cell):
+                visible, code = phase.split_hidden(cell.source, pattern)
+                if code is not None:
+                    hidden[index] = (cell.metadata["nbgrader"]["grade_id"], code)
+                    full[index], cell.source = cell.source, visible
+        return hidden, full
+
+    def _judge(self):
+        """The judge phase (after the last cell, with the kernel still running): every hidden part.
+        Its requests run in a scratch cell at the end of the notebook (nbclient writes each executed
+        cell back into the notebook), removed afterwards: nothing they print is kept."""
+        self.nb.cells.append(new_code_cell(""))
+        try:
+            self._verdicts = phase.judge_cells(
+                self._hidden, self._run_for_judge, lambda grade_id: seeds.cell_seed(self._seed, grade_id),
+                self._deadline, self.cell_timeout, self._set_timeout, lambda: self._halted)
+        finally:
+            self.nb.cells.pop()
+
+    def _run_for_judge(self, code):
+        """Run the agent's request ``code`` in the kernel; its outputs (none of them kept in the notebook)."""
+        cell = new_code_cell(code)
+        try:
+            self.execute_cell(cell, len(self.nb.cells) - 1, store_history=False)
+        except DeadKernelError:
+            self._halted = "the Python process died while the hidden tests ran (out of memory, or the code ended it)"
+            raise remote.LinkError(self._halted) from None
+        return cell.outputs
+
+    def _set_timeout(self, seconds):
+        self._timeout = seconds
+        self.error_on_timeout = {"ename": "CellTimeoutError", "evalue": f"no answer within {seconds} s",
+                                 "traceback": []}
+
+    def _kernel_environment(self):
+        environment = {sandbox.WALL_LIMIT_ENV: str(self.notebook_timeout + 30)}
         if not self.figures:
             environment["MPLBACKEND"] = "agg"  # figures are made, not drawn (plt.show does nothing)
         return environment
 
     # -- one cell ----------------------------------------------------------------------
     def preprocess_cell(self, cell, resources, index):
+        cell, resources = self._run_cell(cell, resources, index)
+        if index == len(self.nb.cells) - 1 and not getattr(self, "_judging", False):
+            self._judging = True
+            self._judge()
+        return cell, resources
+
+    def _run_cell(self, cell, resources, index):
         if cell.cell_type != "code":
             return cell, resources
         remaining = self._deadline - time.monotonic()
@@ -152,6 +223,18 @@ class GradingExecute(Execute):
 
     def _get_timeout(self, cell):
         return getattr(self, "_timeout", self.cell_timeout)
+
+
+def kernel_outputs(outputs):
+    """A test cell's outputs from the kernel, minus what only the grader may write: no verdict or
+    judge data, and results shown as displays (nbgrader reads a number result as partial credit)."""
+    kept = []
+    for output in outputs:
+        if output.output_type in ("display_data", "execute_result"):
+            data = {key: value for key, value in output.get("data", {}).items() if key not in GRADER_MIMES}
+            output = new_output("display_data", data=data, metadata=output.get("metadata", {}))
+        kept.append(output)
+    return kept
 
 
 def refuse(nb, findings):

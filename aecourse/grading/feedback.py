@@ -25,7 +25,8 @@ from pathlib import Path
 from nbconvert.exporters import HTMLExporter
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-from aecourse.grading.execute import is_test_cell
+from aecourse.grading.execute import GRADER_MIMES, is_test_cell
+from aecourse.judge.verdicts import MIME as VERDICT
 
 HIDDEN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*\n?", re.S | re.M)
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -57,12 +58,17 @@ def student_frames(traceback, own_count=None):
 
 
 def failure_messages(nb):
-    """{test cell grade_id: "ename: evalue" of its last error} for the failed test cells of a notebook."""
+    """{test cell grade_id: "ename: evalue" of its last error, and the judge's detail for the
+    instructor} for the failed test cells of a graded notebook."""
     failures = {}
     for cell in nb.cells:
-        errors = [o for o in cell.get("outputs", []) if o.output_type == "error"] if is_test_cell(cell) else []
+        outputs = cell.get("outputs", []) if is_test_cell(cell) else []
+        errors = [o for o in outputs if o.output_type == "error"]
         if errors:
-            failures[cell.metadata["nbgrader"]["grade_id"]] = " ".join(f"{errors[-1].ename}: {errors[-1].evalue}".split())
+            details = [o.data[VERDICT].get("detail", "") for o in outputs
+                       if o.output_type == "display_data" and VERDICT in o.get("data", {})]
+            text = f"{errors[-1].ename}: {errors[-1].evalue} {' '.join(details)}"
+            failures[cell.metadata["nbgrader"]["grade_id"]] = " ".join(text.split())
     return failures
 
 
@@ -78,8 +84,9 @@ def likely_causes(assignment, nb):
 
 
 def outcome_outputs(cell, hints=()):
-    """The outputs a student sees for a test cell: its prints and plots, then pass or fail
-    (with the likely cause, when the failures match a catalogued mistake)."""
+    """The outputs a student sees for a test cell: the prints and plots of its visible checks, then
+    pass or fail with the judge's message (and the likely cause, when the failures match a
+    catalogued mistake); never the judge's details."""
     from nbformat.v4 import new_output
 
     kept, failures = [], []
@@ -88,6 +95,8 @@ def outcome_outputs(cell, hints=()):
             failures.append(output)
         elif output.output_type == "stream" and output.name == "stderr":
             continue
+        elif any(mime in output.get("data", {}) for mime in GRADER_MIMES):
+            continue
         else:
             if output.output_type == "stream":
                 output.text = scrub(output.text)
@@ -95,7 +104,8 @@ def outcome_outputs(cell, hints=()):
     lines = []
     for error in failures:
         message = scrub(error.evalue) if error.evalue else "(the check failed without a message)"
-        lines.append(f"Failed: {error.ename}: {message}")
+        lines.append(f"Failed (hidden tests): {message}" if error.ename == "HiddenTestFailed"
+                     else f"Failed: {error.ename}: {message}")
         where = student_frames(error.get("traceback", []), cell.get("execution_count"))
         if where:
             lines.append("It was raised in your code at: " + " -> ".join(where[-3:]))
