@@ -48,6 +48,38 @@ def test_case_is_graded_as_expected(graded, case):
             f"the feedback does not say {case.message!r}"
     for forbidden in case.never:
         assert forbidden not in output_text(result.autograded(case.name)), f"{forbidden} in the graded outputs"
+    for forbidden in case.never_in_feedback:
+        assert forbidden not in feedback_files_text(result, case.name), f"{forbidden} in the feedback"
+
+
+def feedback_files_text(result, student):
+    """Every file of a student's feedback folder, as text (what release_feedback would hand back)."""
+    folder = result.course.root / "feedback" / student / result.assignment
+    return "\n".join(html.unescape(p.read_bytes().decode("utf-8", "replace")) for p in sorted(folder.rglob("*"))
+                     if p.is_file())
+
+
+def first_hidden_inputs(course, assignment, student, grade_id):
+    """The first values test_kl_values draws for this student (the judge's own draws, replayed)."""
+    secret = seeds.course_secret(course.root)
+    rng = np.random.default_rng(seeds.cell_seed(seeds.notebook_seed(secret, assignment, student), grade_id))
+    batch, d = int(rng.integers(3, 12)), int(rng.integers(2, 9))
+    return rng.normal(0, 1.5, (batch, d)).astype("float32").ravel()[:4]
+
+
+@pytest.mark.grading
+@pytest.mark.parametrize("case", [c for c in CASES if c.leaks_hidden_inputs_of], ids=case_id)
+def test_hidden_inputs_never_reach_the_feedback(graded, case):
+    """Code that prints, warns, writes to files or raises the inputs the hidden tests gave it: none of
+    them reaches anything the student can receive (the judge drops what the kernel prints while it asks,
+    shows no exception's own text, and the kernel's folder is thrown away)."""
+    assert case.leaks_hidden_inputs_of == "test_kl_values", "first_hidden_inputs replays test_kl_values only"
+    result = graded(case.assignment)
+    values = first_hidden_inputs(result.course, case.assignment, case.name, case.leaks_hidden_inputs_of)
+    shown = feedback_files_text(result, case.name)
+    for value in values:
+        digits = f"{abs(float(value)):.7f}"[:8]  # e.g. "0.812345" of -0.81234567
+        assert digits not in shown.replace("_", "."), f"a hidden input ({value}) reached the feedback"
 
 
 @pytest.mark.grading
@@ -69,7 +101,8 @@ def test_feedback_shows_outcomes_not_hidden_tests(graded, assignment):
     autograded = "\n".join(c.source for c in result.autograded("solution").cells)
     assert any(line in autograded for line in hidden), "the instructor's graded notebook lost its hidden tests"
     mutant = "kl_sign_flipped" if assignment == "mnist_autoencoders" else "kl_mean_over_dimensions"
-    for student in ("solution", "untouched", mutant):
+    hostile = [c.name for c in CASES if c.assignment == assignment and c.name.startswith("judge-")]
+    for student in ("solution", "untouched", mutant, *hostile):
         page = result.feedback_html(student)
         text = html.unescape(re.sub(r"<[^>]+>", "", page))
         leaked = [line for line in hidden if line in text]
@@ -78,8 +111,34 @@ def test_feedback_shows_outcomes_not_hidden_tests(graded, assignment):
             assert place not in text, f"{student}'s feedback shows the grading machine's path {place}"
         assert "site-packages" not in text, f"{student}'s feedback shows a library's traceback frame"
         assert "<math" in page, "the feedback's math is not rendered for offline reading"
-    assert "Failed: AssertionError" in html.unescape(re.sub(r"<[^>]+>", "", result.feedback_html(mutant)))
+    assert "Failed (hidden tests): " in html.unescape(re.sub(r"<[^>]+>", "", result.feedback_html(mutant)))
     assert "Passed." in result.feedback_html("solution")
+
+
+@pytest.mark.parametrize("assignment", ["mnist_autoencoders", "cardiac_vae"])
+def test_every_test_cell_is_judged_outside_the_kernel(assignment):
+    """Every test cell has hidden tests, so the judge, not the student's kernel, decides its score."""
+    from aecourse.course import REPO_ROOT, Course
+    from aecourse.grading.execute import is_test_cell
+
+    notebook = nbformat.read(Course(REPO_ROOT).notebook("source", assignment), as_version=4)
+    unjudged = [c.metadata["nbgrader"]["grade_id"] for c in notebook.cells
+                if is_test_cell(c) and "### BEGIN HIDDEN TESTS" not in c.source]
+    assert not unjudged, f"test cells without hidden tests (their score would rest on the kernel): {unjudged}"
+
+
+def test_the_judges_attacks_pass_the_tamper_check():
+    """The attacks on the judge in trust_submissions are spelled so the tamper check lets them through:
+    the judge alone must hold against them."""
+    spellings = [trust_submissions.TRANSFORMER, trust_submissions.FORGED_AGENT, trust_submissions.FORGED_VERDICT,
+                 trust_submissions.ALIAS_PATCHES, trust_submissions.HIDDEN_GLOBALS_KL, trust_submissions.LEAKING_KL,
+                 trust_submissions.RAISING_KL, trust_submissions.SEED_SNOOP]
+    for code in spellings:
+        notebook = nbformat.v4.new_notebook(cells=[
+            nbformat.v4.new_code_cell("import numpy as np\nimport keras\nfrom keras import layers, ops\n"
+                                      "from aecourse import checks"),
+            nbformat.v4.new_code_cell(code)])
+        assert integrity.find_tampering(notebook) == [], code
 
 
 @pytest.mark.parametrize("assignment", ["mnist_autoencoders", "cardiac_vae"])
@@ -113,16 +172,13 @@ def test_tamper_check(code, flagged):
     assert bool(integrity.find_tampering(notebook)) == flagged, integrity.find_tampering(notebook)
 
 
-def test_hidden_test_inputs_are_reproducible_per_student_and_cell(monkeypatch, tmp_path):
-    from aecourse import checks
-
+def test_hidden_test_inputs_are_reproducible_per_student_and_cell(tmp_path):
     secret = seeds.course_secret(tmp_path)
     assert (tmp_path / seeds.SECRET_FILE).stat().st_mode & 0o077 == 0, "the secret is readable by others"
     assert seeds.course_secret(tmp_path) == secret
 
     def draws(student, cell):
-        monkeypatch.setenv(seeds.SEED_ENV, str(seeds.notebook_seed(secret, "a", student)))
-        return checks.grading_rng(cell).random(4)
+        return np.random.default_rng(seeds.cell_seed(seeds.notebook_seed(secret, "a", student), cell)).random(4)
 
     assert np.array_equal(draws("ann", "test_x"), draws("ann", "test_x"))
     assert not np.array_equal(draws("ann", "test_x"), draws("ben", "test_x"))
@@ -194,16 +250,19 @@ def test_regrading_gives_the_same_scores_and_the_same_hidden_inputs(graded):
     (the hidden test's inputs come from the student's seed)."""
     from aecourse.grading.parallel import ClassGrader
 
+    from aecourse.judge.verdicts import MIME
+
     result = graded("mnist_autoencoders")
-    student = "kl_without_half"  # its failure message quotes values computed from the hidden inputs
+    student = "kl_without_half"  # the judge's detail quotes values computed from the hidden inputs
 
     def failures():
         notebook = result.autograded(student)
-        return {cell.metadata["nbgrader"]["grade_id"]: [o.evalue for o in cell.outputs if o.output_type == "error"]
+        return {cell.metadata["nbgrader"]["grade_id"]: [o.data[MIME]["detail"] for o in cell.outputs
+                                                         if MIME in o.get("data", {})]
                 for cell in notebook.cells if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade")}
 
     before_scores, before_failures = result.scores(student), failures()
-    assert any(re.search(r"\d\.\d", " ".join(messages)) for messages in before_failures.values())
+    assert any(re.search(r"\d\.\d", " ".join(details)) for details in before_failures.values())
     ClassGrader(result.course, workers=1, force=True, progress=False).grade(["mnist_autoencoders"], student)
     assert result.scores(student) == before_scores
     assert failures() == before_failures

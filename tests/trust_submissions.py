@@ -33,7 +33,9 @@ class Case:
     build: Callable[[Context], dict]
     expect: str  # "full", "zero" or "partial"
     message: str = ""
-    never: tuple = field(default=("LEAK",))
+    never: tuple = field(default=("LEAK",))  # never in the graded notebook's outputs, nor in the feedback
+    never_in_feedback: tuple = ("LEAK",)  # never in any file of the student's feedback folder
+    leaks_hidden_inputs_of: str = ""  # a test cell whose hidden inputs this code tries to leak
 
 
 def notebook_bytes(notebook):
@@ -108,6 +110,66 @@ def release_with_cell(ctx, code):
     return {ctx.source.name: notebook_bytes(notebook)}
 
 
+# -- against the judge: the hidden tests run in the grader's process, not in the kernel -------
+# Each spelling below passes the tamper check (tests/test_grading_trust.py checks that), so
+# nothing but the judge stands between it and a higher score.
+TRANSFORMER = """
+import ipykernel.kernelapp as _kernelapp
+_kernelapp.IPKernelApp.instance().shell.input_transformers_post.append(lambda lines: ["pass\\n"])
+"""
+FORGED_AGENT = """
+import aecourse.judge.agent as _agent
+import numpy as _np
+def _answer(self, operations):  # every request 'succeeds' with a plausible array
+    return [{"value": _np.zeros((7, 3), "float32"), "warnings": []} for _ in operations]
+for _class in (_agent.Agent,):
+    _class.answer = _answer
+"""
+FORGED_VERDICT = """
+_show = display  # IPython's own, in every notebook's namespace
+def _done(*args, **kwargs):  # a fake passing verdict, and a number as the cell's result (partial credit)
+    _show({"application/vnd.aecourse.verdict+json": {"passed": True, "message": "", "detail": "", "calls": []},
+           "text/plain": "Hidden tests: passed."}, raw=True)
+    return 1.0
+for _m in (checks,):
+    _m.done = _done
+"""
+ALIAS_PATCHES = """
+x = %pwd
+_m = np
+_m.allclose = lambda *args, **kwargs: True
+_m.isclose = lambda *args, **kwargs: True
+for _c in (checks,):
+    _c.expect_shape = lambda *args, **kwargs: None
+"""
+HIDDEN_GLOBALS_KL = """def kl_divergence(z_mean, z_log_var):
+    import __main__
+    for _name in ("expected", "kl", "actual", "rec"):  # the old hidden tests' own globals
+        if hasattr(__main__, _name):
+            return getattr(__main__, _name)
+    return ops.zeros(ops.shape(z_mean)[:1])
+"""
+LEAKING_KL = """import warnings as _warnings
+def kl_divergence(z_mean, z_log_var):
+    if hasattr(z_mean, "numpy") or isinstance(z_mean, np.ndarray):  # eager: the values are there to see
+        shown = " ".join(str(v) for v in np.asarray(z_mean).ravel()[:4])
+        print("LEAK-IN", shown)
+        _warnings.warn("LEAK-IN " + shown)
+        with open("answers_backup.txt", "a") as _file:
+            _file.write("LEAK-IN " + shown + "\\n")
+    return -0.5 * ops.sum(1 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=-1)
+"""
+RAISING_KL = """def kl_divergence(z_mean, z_log_var):
+    shown = "_".join(str(abs(v))[:8].replace(".", "_") for v in ops.convert_to_numpy(z_mean).ravel()[:4])
+    raise type("LEAK_" + shown, (Exception,), {})("LEAK " + shown)
+"""
+SEED_SNOOP = """
+_environment = open("/pr" + "oc/self/environ", "rb").read() + open("/pr" + "oc/1/environ", "rb").read()
+if b"AECOURSE_GRADING" in _environment or b"SECRET" in _environment:
+    print("LEAK seed or secret in the kernel's environment")
+"""
+
+
 MNIST, CARDIAC = "mnist_autoencoders", "cardiac_vae"
 
 CASES = [
@@ -122,6 +184,25 @@ CASES = [
         ctx, "checks.expect_shape = lambda *args, **kwargs: None"), "zero", "IntegrityError"),
     Case("hostile-patch-builtins", MNIST, lambda ctx: release_with_cell(
         ctx, "import builtins\nbuiltins.AssertionError = type('Never', (Exception,), {})"), "zero", "IntegrityError"),
+    # 2. hostile against the judge: tests that never run, forged answers and verdicts, patched
+    # comparisons, the hidden tests' own globals, hidden inputs sent out, the seed
+    Case("judge-input-transformer", MNIST, lambda ctx: release_with_cell(ctx, TRANSFORMER), "zero"),
+    Case("judge-input-transformer", CARDIAC, lambda ctx: release_with_cell(ctx, TRANSFORMER), "zero"),
+    Case("judge-forged-agent", MNIST, lambda ctx: release_with_cell(ctx, FORGED_AGENT), "zero"),
+    Case("judge-forged-agent", CARDIAC, lambda ctx: release_with_cell(ctx, FORGED_AGENT), "zero"),
+    Case("judge-forged-verdict", MNIST, lambda ctx: release_with_cell(ctx, FORGED_VERDICT), "zero"),
+    Case("judge-alias-patches", MNIST, lambda ctx: release_with_cell(ctx, ALIAS_PATCHES), "zero"),
+    Case("judge-alias-patches", CARDIAC, lambda ctx: release_with_cell(ctx, ALIAS_PATCHES), "zero"),
+    Case("judge-hidden-globals", MNIST, lambda ctx: {ctx.source.name: notebook_bytes(
+        solution_with(ctx, "kl_divergence", replace=HIDDEN_GLOBALS_KL))}, "partial"),
+    Case("judge-leak-inputs", MNIST, lambda ctx: {ctx.source.name: notebook_bytes(
+        solution_with(ctx, "kl_divergence", replace=LEAKING_KL))}, "full", never=(),
+        never_in_feedback=(), leaks_hidden_inputs_of="test_kl_values"),
+    Case("judge-leak-by-exception", MNIST, lambda ctx: {ctx.source.name: notebook_bytes(
+        solution_with(ctx, "kl_divergence", replace=RAISING_KL))}, "partial", never=(),
+        never_in_feedback=(), leaks_hidden_inputs_of="test_kl_values"),  # its visible check shows LEAK
+    Case("judge-seed-snoop", MNIST, lambda ctx: {ctx.source.name: notebook_bytes(
+        solution_with(ctx, "build_encoder", SEED_SNOOP))}, "full"),
     # 3. broken
     Case("broken-syntax", MNIST, lambda ctx: {ctx.source.name: notebook_bytes(
         solution_with(ctx, "kl_divergence", replace="def kl_divergence(z_mean, z_log_var)\n    return 0"))},

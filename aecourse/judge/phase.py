@@ -75,9 +75,9 @@ def judge_cells(hidden, run, seeds_of, deadline, cell_timeout, set_timeout, halt
             verdicts[index] = Verdict(False, f"the hidden tests were not run: {reason}")
             continue
         set_timeout(int(max(1, min(cell_timeout, remaining))))
-        started = time.monotonic()
+        started, session.log = time.monotonic(), []
         verdict = run_block(code, grade_id, session, np.random.default_rng(seeds_of(grade_id)))
-        verdict.calls.append(f"{time.monotonic() - started:.2f} s")
+        verdict.calls = session.log[:40] + [f"({len(session.log)} requests, {time.monotonic() - started:.2f} s)"]
         verdicts[index] = verdict
     return verdicts
 
@@ -88,6 +88,8 @@ def verdict_outputs(verdict):
     shown = "Hidden tests: passed." if verdict.passed else f"Hidden tests failed: {verdict.message}"
     if verdict.detail:
         shown += f"\n(instructor only) {verdict.detail}"
+    if verdict.calls:
+        shown += "\n(instructor only) the judge asked: " + "; ".join(verdict.calls)
     outputs = [new_output("display_data", data={"text/plain": shown, MIME: verdict.as_json()})]
     if not verdict.passed:
         outputs.append(new_output("error", ename="HiddenTestFailed", evalue=verdict.message, traceback=[]))

@@ -14,21 +14,27 @@ format, so both modes run the same code).
 from __future__ import annotations
 
 import base64
+import builtins
 import json
-import re
 
 from aecourse.judge import wire
 
-IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_.]{0,60}$")
+#: Exception names a student may read in their feedback: Python's and TensorFlow's own. Any other
+#: name is the student's to choose, so it could carry the hidden inputs out: it reads "an error".
+KNOWN_ERRORS = frozenset(name for name, value in vars(builtins).items()
+                         if isinstance(value, type) and issubclass(value, BaseException)) | {
+    "InvalidArgumentError", "ResourceExhaustedError", "FailedPreconditionError", "UnimplementedError",
+    "InternalError", "OutOfRangeError", "NotFoundError", "UnknownError", "OperatorNotAllowedInGraphError"}
 
 
 class StudentError(Exception):
-    """The student's code raised an exception while the judge used it."""
+    """The student's code raised an exception while the judge used it. ``type_name`` is safe to show
+    the student; ``message`` (the student's own text, which may hold the hidden inputs) is not."""
 
     def __init__(self, what, type_name, message):
         self.what = what
-        self.type_name = type_name if IDENTIFIER.match(type_name or "") else "Exception"
-        self.message = message
+        self.type_name = type_name if type_name in KNOWN_ERRORS else "an error"
+        self.message = f"{type_name}: {message}"
         super().__init__(f"{what} raised {self.type_name}: {message}")
 
 
@@ -85,6 +91,7 @@ class Session:
         self.link = link
         self.queued = []
         self.warnings = []
+        self.log = []  # what was asked, for the instructor: "call build_encoder(int 17)"
 
     def queue(self, op, **args):
         self.queued.append({"op": op, "args": args})
@@ -93,6 +100,7 @@ class Session:
         """The value of one operation (after the queued ones); StudentError if the student's code raised."""
         operations = self.queued + [{"op": op, "args": args}]
         self.queued = []
+        self.log.append(f"{op} {what}({describe(args.get('args', args.get('arrays', ())))})")
         results = self.link.send(operations)
         if len(results) > len(operations):
             raise LinkError("the kernel answered more than it was asked")
@@ -113,6 +121,19 @@ class Session:
         if isinstance(value, dict):
             return {key: self.wrap(item, what) for key, item in value.items()}
         return value
+
+
+def describe(values):
+    """A short account of a request's inputs for the instructor: shapes of arrays, values of numbers."""
+    parts = []
+    for value in values if isinstance(values, (list, tuple)) else [values]:
+        if hasattr(value, "shape") and hasattr(value, "dtype"):
+            parts.append(f"{value.dtype}{list(value.shape)}")
+        elif isinstance(value, (list, tuple)):
+            parts.append(f"[{describe(value)}]")
+        else:
+            parts.append(f"{value!r:.40}")
+    return ", ".join(parts)
 
 
 def unwrap(value):
