@@ -76,10 +76,13 @@ def test_hidden_inputs_never_reach_the_feedback(graded, case):
     assert case.leaks_hidden_inputs_of == "test_kl_values", "first_hidden_inputs replays test_kl_values only"
     result = graded(case.assignment)
     values = first_hidden_inputs(result.course, case.assignment, case.name, case.leaks_hidden_inputs_of)
-    shown = feedback_files_text(result, case.name)
-    for value in values:
-        digits = f"{abs(float(value)):.7f}"[:8]  # e.g. "0.812345" of -0.81234567
-        assert digits not in shown.replace("_", "."), f"a hidden input ({value}) reached the feedback"
+    shown = feedback_files_text(result, case.name).replace("_", ".")
+    digits = [f"{abs(float(value)):.7f}"[:8] for value in values]  # e.g. "0.812345" of -0.81234567
+    for value, text in zip(values, digits):
+        assert text not in shown, f"a hidden input ({value}) reached the feedback"
+    if case.instructor_sees_inputs:  # the replayed inputs are the judge's: the instructor's view quotes them
+        instructor = output_text(result.autograded(case.name)).replace("_", ".")
+        assert any(text in instructor for text in digits), "the test does not replay the judge's inputs"
 
 
 @pytest.mark.grading

@@ -36,6 +36,7 @@ class Case:
     never: tuple = field(default=("LEAK",))  # never in the graded notebook's outputs, nor in the feedback
     never_in_feedback: tuple = ("LEAK",)  # never in any file of the student's feedback folder
     leaks_hidden_inputs_of: str = ""  # a test cell whose hidden inputs this code tries to leak
+    instructor_sees_inputs: bool = False  # ...and the instructor's graded notebook shows them (judge's detail)
 
 
 def notebook_bytes(notebook):
@@ -200,7 +201,8 @@ CASES = [
         never_in_feedback=(), leaks_hidden_inputs_of="test_kl_values"),
     Case("judge-leak-by-exception", MNIST, lambda ctx: {ctx.source.name: notebook_bytes(
         solution_with(ctx, "kl_divergence", replace=RAISING_KL))}, "partial", never=(),
-        never_in_feedback=(), leaks_hidden_inputs_of="test_kl_values"),  # its visible check shows LEAK
+        never_in_feedback=(), leaks_hidden_inputs_of="test_kl_values",  # its visible check shows LEAK
+        instructor_sees_inputs=True),
     Case("judge-seed-snoop", MNIST, lambda ctx: {ctx.source.name: notebook_bytes(
         solution_with(ctx, "build_encoder", SEED_SNOOP))}, "full"),
     # 3. broken

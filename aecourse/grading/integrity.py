@@ -1,11 +1,11 @@
 """Find student code that changes what the tests rely on, before it runs.
 
-Hidden tests compare values with numpy, keras and the kit's ``checks`` helpers, inside the
-student's own kernel. Code that rebinds those (``np.allclose = ...``), patches builtins,
-defines objects whose comparisons always succeed, or reaches for the interpreter's insides
-(``exec``, ``sys.modules``, frames, ``ctypes``) could raise a score without a right answer.
-None of it is needed to answer any exercise, so a notebook that contains it is not run: its
-tests score 0, each with a message that names the cell and line.
+A first line of defence with a clear message, not a guarantee: the hidden tests run outside the
+student's interpreter (:mod:`aecourse.judge`), so no score rests on this check. Code that
+rebinds what the visible checks use (``np.allclose = ...``), patches builtins, defines objects
+whose comparisons always succeed, or reaches for the interpreter's insides (``exec``,
+``sys.modules``, frames, ``ctypes``) is not needed to answer any exercise, so a notebook that
+contains it is not run: its tests score 0, each with a message that names the cell and line.
 
 The check reads the source (an abstract syntax tree walk), so it cannot be undone by the
 code it inspects. It looks at every cell a student can edit: all code cells except the

@@ -6,9 +6,9 @@ hard-coded), and a disputed grade can be reproduced exactly by grading again.
 
 The secret lives in ``.grading_secret`` in the course root (created on first use, readable
 by the instructor only; outside the sandbox, so student code never sees it), or comes from
-``AECOURSE_GRADING_SECRET``. The kernel gets only the derived seed, as
-``AECOURSE_GRADING_SEED``; :func:`aecourse.checks.grading_rng` turns it into one generator
-per test cell.
+``AECOURSE_GRADING_SECRET``. Neither the secret nor the derived seeds enter the kernel: the
+judge (:mod:`aecourse.judge.phase`) draws each hidden test's inputs in the grader's process,
+from :func:`cell_seed`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ import secrets
 from pathlib import Path
 
 SECRET_FILE = ".grading_secret"
-SEED_ENV = "AECOURSE_GRADING_SEED"
 
 
 def course_secret(course_root) -> bytes:
