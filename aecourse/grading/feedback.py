@@ -28,7 +28,6 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from aecourse.grading.execute import GRADER_MIMES, is_test_cell
 from aecourse.judge.verdicts import MIME as VERDICT
 
-HIDDEN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*\n?", re.S | re.M)
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 STUDENT_FRAME = re.compile(r"^(Cell In\[\d+\], line \d+|File <string>|Input In \[\d+\])")
 HIDDEN_NOTE = "# (hidden tests: their code is not shown; their outcome is below)\n"
@@ -131,7 +130,13 @@ class RedactHiddenTests(NbGraderPreprocessor):
     grading-machine paths."""
 
     def preprocess(self, nb, resources):
+        from nbgrader.preprocessors import ClearHiddenTests
+
+        from aecourse.judge.phase import hidden_pattern
+
         self._hints = likely_causes(resources.get("nbgrader", {}).get("assignment", ""), nb)
+        delimiters = ClearHiddenTests(config=self.config)
+        self._hidden = hidden_pattern(delimiters.begin_test_delimeter, delimiters.end_test_delimeter)
         return super().preprocess(nb, resources)
 
     def preprocess_cell(self, cell, resources, index):
@@ -139,7 +144,7 @@ class RedactHiddenTests(NbGraderPreprocessor):
             return cell, resources
         if is_test_cell(cell):
             source = cell.source
-            visible = HIDDEN.sub("", source)
+            visible = self._hidden.sub("", source)
             if visible != source:
                 visible = visible.rstrip("\n") + "\n" + HIDDEN_NOTE
             cell.source = visible
