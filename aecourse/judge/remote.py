@@ -72,9 +72,10 @@ class KernelLink:
         answers = [o for o in outputs if o.get("output_type") in ("display_data", "execute_result")
                    and wire.MIME in o.get("data", {})]
         if not answers:
-            failed = [o for o in outputs if o.get("output_type") == "error"]
-            why = f" ({failed[-1].get('ename', '')})" if failed else ""
-            raise LinkError(f"the kernel did not answer the judge{why}")
+            failed = [o.get("ename", "") for o in outputs if o.get("output_type") == "error"]
+            if "CellTimeoutError" in failed:
+                raise LinkError("your code did not finish in time when they called it (a loop that never ends?)")
+            raise LinkError("the kernel gave no answer" + (f" ({failed[-1]})" if failed else ""))
         try:
             results = wire.decode(answers[-1]["data"][wire.MIME], self.limits)
         except wire.WireError as error:
