@@ -75,7 +75,8 @@ class KernelLink:
             failed = [o.get("ename", "") for o in outputs if o.get("output_type") == "error"]
             if "CellTimeoutError" in failed:
                 raise LinkError("your code did not finish in time when they called it (a loop that never ends?)")
-            raise LinkError("the kernel gave no answer" + (f" ({failed[-1]})" if failed else ""))
+            known = [name for name in failed if name in KNOWN_ERRORS]  # any other name is the student's text
+            raise LinkError("the kernel gave no answer" + (f" ({known[-1]})" if known else ""))
         try:
             results = wire.decode(answers[-1]["data"][wire.MIME], self.limits)
         except wire.WireError as error:
