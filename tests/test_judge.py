@@ -152,3 +152,16 @@ def test_an_upsampling_that_leaves_gaps_is_seen():
     with pytest.raises(HiddenTestFailure):
         expect_no_gaps(lambda: sparse, kernels, "gaps")
     expect_no_gaps(lambda: np.ones((1, 4, 4, 1)), kernels, "gaps")
+
+
+@pytest.mark.parametrize("outputs", [
+    [{"output_type": "error", "ename": "LEAK_0_8123", "evalue": "LEAK", "traceback": []}],
+    [{"output_type": "display_data", "data": {wire.MIME: npy(np.zeros(2, dtype=[("LEAK_0_8123", "f4")]))}}],
+    [{"output_type": "display_data", "data": {wire.MIME: "LEAK " * 1000}}],
+])
+def test_what_the_kernel_chooses_never_reaches_the_students_message(outputs):
+    from aecourse.judge.remote import KernelLink
+
+    verdict = phase.run_block("from aecourse.judge import session\nstudent, judge = session(globals())\nstudent.f()",
+                              "test_x", Session(KernelLink(lambda code: outputs)), np.random.default_rng(0))
+    assert not verdict.passed and "LEAK" not in verdict.message
