@@ -77,7 +77,7 @@ def failed(results):
 def how_killed(failures):
     """'assert' if some test's check failed, 'timeout', or 'crash' (only errors: the code did not run)."""
     messages = list(failures.values())
-    if any(m.startswith("AssertionError") for m in messages):
+    if any(m.startswith(("AssertionError", "HiddenTestFailure")) for m in messages):
         return "assert"
     if any("CellTimeoutError" in m for m in messages):
         return "timeout"

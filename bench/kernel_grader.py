@@ -31,7 +31,7 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
 from aecourse.course import REPO_ROOT, answer_cells
 from aecourse.grading.execute import environment, is_test_cell
-from aecourse.grading.seeds import SEED_ENV
+from aecourse.judge import LOCAL_SEED_KEY
 
 #: The kernel's address-space limit (GB), as in the grading sandbox: a mutant that builds a huge
 #: tensor fails with a MemoryError instead of taking the machine's memory.
@@ -202,7 +202,9 @@ class KernelGrader:
         return results
 
     def _set_seed(self, seed):
-        problem = self._run(f"import os; os.environ[{SEED_ENV!r}] = {str(int(seed))!r}")
+        """Seed the hidden tests: in a notebook run outside grading they judge the notebook's own
+        globals, drawing their inputs from the global ``LOCAL_SEED_KEY`` (:mod:`aecourse.judge`)."""
+        problem = self._run(f"{LOCAL_SEED_KEY} = {int(seed)}")
         if problem:
             raise NotebookBroken(f"could not set the seed in the kernel: {problem}")
 

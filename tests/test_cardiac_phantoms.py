@@ -161,7 +161,8 @@ def test_every_slice_is_anatomically_plausible(exams):
     for exam in all_exams(exams):
         for phase in PHASES:
             for k in range(exam.labels[phase].shape[2]):
-                assert plausibility_problems(exam.labels[phase][:, :, k]) == [], (exam.group, phase, k)
+                problems = plausibility_problems(exam.labels[phase][:, :, k], spacing_mm=exam.spacing_mm[:2])
+                assert problems == [], (exam.group, phase, k, problems)
 
 
 def test_base_to_apex(exams):

@@ -26,7 +26,7 @@ from nbconvert.exporters import HTMLExporter
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 from aecourse.grading.execute import GRADER_MIMES, is_test_cell
-from aecourse.judge.verdicts import MIME as VERDICT
+from aecourse.judge.verdicts import failure_text
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 STUDENT_FRAME = re.compile(r"^(Cell In\[\d+\], line \d+|File <string>|Input In \[\d+\])")
@@ -57,18 +57,10 @@ def student_frames(traceback, own_count=None):
 
 
 def failure_messages(nb):
-    """{test cell grade_id: "ename: evalue" of its last error, and the judge's detail for the
-    instructor} for the failed test cells of a graded notebook."""
-    failures = {}
-    for cell in nb.cells:
-        outputs = cell.get("outputs", []) if is_test_cell(cell) else []
-        errors = [o for o in outputs if o.output_type == "error"]
-        if errors:
-            details = [o.data[VERDICT].get("detail", "") for o in outputs
-                       if o.output_type == "display_data" and VERDICT in o.get("data", {})]
-            text = f"{errors[-1].ename}: {errors[-1].evalue} {' '.join(details)}"
-            failures[cell.metadata["nbgrader"]["grade_id"]] = " ".join(text.split())
-    return failures
+    """{test cell grade_id: its errors and the judge's detail, on one line} for the failed test cells
+    of a graded notebook (:func:`aecourse.judge.verdicts.failure_text`)."""
+    texts = {cell.metadata["nbgrader"]["grade_id"]: failure_text(cell) for cell in nb.cells if is_test_cell(cell)}
+    return {grade_id: text for grade_id, text in texts.items() if text}
 
 
 def likely_causes(assignment, nb):

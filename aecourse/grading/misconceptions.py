@@ -206,6 +206,11 @@ CATALOGUE = (
     _m(CARDIAC, "decoder_height_width_swapped", "height and width swapped in the decoder",
        "Maps need not be square: check the order of the grid's dimensions where the Dense output becomes a grid.",
        test_decoder_shapes=Clue("has shape (2, 48, 64, 4)")),
+    _m(CARDIAC, "decoder_upsampling_gaps", "upsampling that leaves gaps (a transposed convolution's kernel smaller "
+       "than its stride)",
+       "A transposed convolution writes one kernel-sized patch per input pixel, a stride apart: check that the "
+       "kernels of your upsampling layers cover every output pixel.",
+       test_decoder_architecture=Clue("some output pixels get nothing from the code")),
     _m(CARDIAC, "decoder_conv_instead_of_transpose", "Conv2D with stride 2 used to upsample",
        "A strided Conv2D shrinks its input: check which layer makes the map larger.",
        test_decoder_shapes=Clue("output size would be zero or negative")),

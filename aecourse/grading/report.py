@@ -27,6 +27,7 @@ import nbformat
 
 from aecourse.course import ASSIGNMENTS, Course, answer_cells
 from aecourse.grading import execute, intake, misconceptions
+from aecourse.judge import verdicts
 
 PASSED, FAILED, ERRORED, BLANK, NOT_RUN = "passed", "failed", "errored", "not attempted", "not run"
 OUTCOMES = (PASSED, FAILED, ERRORED, BLANK, NOT_RUN)
@@ -122,10 +123,15 @@ def cell_result(cell, score, max_score):
     if score is not None and score >= max_score:
         return CellResult(PASSED, "", score, max_score)
     if errors:
-        ename, evalue = errors[-1].get("ename", ""), errors[-1].get("evalue", "")
-        outcome = (NOT_RUN if ename in execute.GRADER_ERRORS else BLANK if ename == "NotImplementedError"
-                   else FAILED if ename == "AssertionError" else ERRORED)
-        return CellResult(outcome, one_line(ename, evalue), score or 0.0, max_score)
+        ename = errors[-1].get("ename", "")
+        verdict = verdicts.verdict_in(cell) if ename == "HiddenTestFailed" else None
+        if verdict is not None:  # the judge says what kind of failure it was
+            outcome = {verdicts.CHECK: FAILED, verdicts.BLANK: BLANK, verdicts.STOPPED: NOT_RUN}.get(
+                verdict.get("kind"), ERRORED)
+        else:
+            outcome = (NOT_RUN if ename in execute.GRADER_ERRORS else BLANK if ename == "NotImplementedError"
+                       else FAILED if ename == "AssertionError" else ERRORED)
+        return CellResult(outcome, verdicts.failure_text(cell), score or 0.0, max_score)
     stderr = "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("name") == "stderr")
     return CellResult(FAILED, f"wrote to stderr: {stderr.strip()[:200]}" if stderr else "partial credit",
                       score or 0.0, max_score)

@@ -81,8 +81,8 @@ class Agent:
         """Arguments from the judge, with handles replaced by the objects they name."""
         if isinstance(value, wire.Handle):
             return self.objects[value.id]
-        if isinstance(value, list):
-            return [self.objects_in(item) for item in value]
+        if isinstance(value, (list, tuple)):
+            return type(value)(self.objects_in(item) for item in value)
         if isinstance(value, dict):
             return {key: self.objects_in(item) for key, item in value.items()}
         return value

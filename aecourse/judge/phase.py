@@ -20,7 +20,7 @@ from nbformat.v4 import new_output
 from aecourse.judge import SESSION_KEY
 from aecourse.judge.judge import Judge
 from aecourse.judge.remote import KernelLink, LinkError, Session, Student, StudentError
-from aecourse.judge.verdicts import MIME, HiddenTestFailure, Verdict
+from aecourse.judge.verdicts import BLANK, CHECK, ERROR, MIME, STOPPED, HiddenTestFailure, Verdict
 
 
 def hidden_pattern(begin="BEGIN HIDDEN TESTS", end="END HIDDEN TESTS"):
@@ -43,17 +43,17 @@ def run_block(code, grade_id, session, rng):
     try:
         exec(compile(code, f"<hidden tests of {grade_id}>", "exec"), namespace)
     except HiddenTestFailure as failure:
-        return Verdict(False, failure.message, failure.detail)
+        return Verdict(False, failure.message, failure.detail, CHECK)
     except StudentError as error:
         return Verdict(False, f"{error.what} raised {error.type_name} when the hidden tests used it",
-                       error.message)
+                       error.message, BLANK if error.type_name == "NotImplementedError" else ERROR)
     except LinkError as error:
-        return Verdict(False, f"the hidden tests got no answer from your notebook: {error}")
+        return Verdict(False, f"the hidden tests got no answer from your notebook: {error}", kind=STOPPED)
     except AssertionError as error:  # a plain assert in a hidden test: its text may hold hidden values
-        return Verdict(False, "a hidden check failed", str(error))
+        return Verdict(False, "a hidden check failed", str(error), CHECK)
     except Exception:  # the student's answer was not what the test could use (a string, a ragged list...)
         return Verdict(False, "the hidden tests could not use what your code gave back",
-                       traceback.format_exc(limit=-3))
+                       traceback.format_exc(limit=-3), ERROR)
     return Verdict(True)
 
 
@@ -72,7 +72,7 @@ def judge_cells(hidden, run, seeds_of, deadline, cell_timeout, set_timeout, halt
         if reason is None and remaining < 1:
             reason = "the notebook used up its grading time before its hidden tests ran"
         if reason:
-            verdicts[index] = Verdict(False, f"the hidden tests were not run: {reason}")
+            verdicts[index] = Verdict(False, f"the hidden tests were not run: {reason}", kind=STOPPED)
             continue
         set_timeout(int(max(1, min(cell_timeout, remaining))))
         started, session.log = time.monotonic(), []

@@ -145,7 +145,7 @@ def unwrap(value):
             raise TypeError(f"pass {value._what} by calling it in the kernel, not as an argument")
         return value._target
     if isinstance(value, (list, tuple)):
-        return [unwrap(item) for item in value]
+        return type(value)(unwrap(item) for item in value)
     if isinstance(value, dict):
         return {key: unwrap(item) for key, item in value.items()}
     return value

@@ -60,7 +60,9 @@ def encode(value):
         return value if math.isfinite(value) else {"$float": repr(value)}
     if value is None or isinstance(value, str):
         return value
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, tuple):  # a shape or a list of widths stays a tuple for the student's code
+        return {"$tuple": [encode(item) for item in value]}
+    if isinstance(value, list):
         return [encode(item) for item in value]
     if isinstance(value, dict):
         return {"$dict": [[str(key), encode(item)] for key, item in value.items()]}
@@ -106,6 +108,8 @@ def _decode(value, budget, depth):
             return _array(value["$array"], budget)
         if set(value) == {"$handle"} and type(value["$handle"]) is int:
             return Handle(value["$handle"])
+        if set(value) == {"$tuple"} and isinstance(value["$tuple"], list):
+            return tuple(_decode(item, budget, depth + 1) for item in value["$tuple"])
         if set(value) == {"$float"} and value["$float"] in ("nan", "inf", "-inf"):
             return float(value["$float"])
         if set(value) == {"$dict"} and isinstance(value["$dict"], list):
