@@ -161,8 +161,7 @@ def test_every_slice_is_anatomically_plausible(exams):
     for exam in all_exams(exams):
         for phase in PHASES:
             for k in range(exam.labels[phase].shape[2]):
-                problems = plausibility_problems(exam.labels[phase][:, :, k], spacing_mm=exam.spacing_mm[:2])
-                assert problems == [], (exam.group, phase, k, problems)
+                assert plausibility_problems(exam.labels[phase][:, :, k]) == [], (exam.group, phase, k)
 
 
 def test_base_to_apex(exams):

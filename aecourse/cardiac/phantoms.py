@@ -53,7 +53,7 @@ from tqdm.auto import tqdm
 
 from .dataset import GROUPS, LV, MYOCARDIUM, PHASES, RV
 
-PHANTOM_VERSION = 2  # 2: the RV group wraps its RV within the published RV concavity limit
+PHANTOM_VERSION = 1
 MANIFEST_NAME = "phantoms.json"
 
 SLICE_COUNTS = np.arange(6, 13)  # slices per volume, 6..12 ...
@@ -87,7 +87,7 @@ GROUP_SHAPES = {
     "DCM": GroupShape((31, 37), (5.0, 6.5), (0.86, 0.94), (16, 24), (65, 80), (0.75, 0.90)),
     "HCM": GroupShape((18, 22), (13, 17), (0.50, 0.60), (14, 20), (60, 75), (0.55, 0.70),
                       septal_thickening=(0.2, 0.5)),
-    "RV": GroupShape((21, 25), (7.0, 9.0), (0.64, 0.74), (30, 40), (65, 80), (0.80, 0.92)),
+    "RV": GroupShape((21, 25), (7.0, 9.0), (0.64, 0.74), (30, 40), (85, 100), (0.80, 0.92)),
 }
 
 
