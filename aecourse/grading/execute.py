@@ -26,6 +26,8 @@ import time
 from pathlib import Path
 
 import nbformat
+import zmq
+import zmq.asyncio
 from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import DeadKernelError
@@ -36,10 +38,17 @@ from traitlets import Bool, Integer
 from aecourse.grading import integrity, sandbox, seeds
 
 REPLAY_ENV = "AECOURSE_REPLAY_DIR"
+#: The largest message the grader accepts from a kernel (ZMQ drops bigger ones unread).
+MAX_MESSAGE_BYTES = 64 * 2 ** 20
 
 
 class SandboxKernelManager(AsyncKernelManager):
-    """Starts the IPython kernel inside the sandbox, talking over Unix sockets in a private folder."""
+    """Starts the IPython kernel inside the sandbox, talking over Unix sockets in a private folder.
+
+    The wrapper starts isolated (``python -I``) in that private folder, never in the student's:
+    nothing handed in can be imported by it. The notebook's folder is passed as ``--handin``: the
+    kernel gets a scratch copy of its plain data files. The client's sockets refuse messages
+    over ``MAX_MESSAGE_BYTES`` (one giant output cannot exhaust the grader's memory)."""
 
     def __init__(self, **kwargs):
         kwargs.pop("kernel_name", None)
@@ -47,14 +56,28 @@ class SandboxKernelManager(AsyncKernelManager):
         self._socket_dir = tempfile.mkdtemp(prefix="aecourse-kernel-")
         self.transport = "ipc"
         self.ip = os.path.join(self._socket_dir, "kernel")
+        self.context = zmq.asyncio.Context()
+        self.context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
         self._kernel_spec = KernelSpec(
-            argv=[sys.executable, "-m", "aecourse.grading.sandbox", "--connection-file", "{connection_file}"],
+            argv=[sys.executable, "-I", "-m", "aecourse.grading.sandbox", "--connection-file", "{connection_file}"],
             display_name="Python 3 (grading sandbox)", language="python", interrupt_mode="message",
             env={}, metadata={})
 
+    async def _async_launch_kernel(self, kernel_cmd, **kw):
+        handin = kw.get("cwd") or os.getcwd()
+        kw["cwd"] = self._socket_dir
+        await super()._async_launch_kernel([*kernel_cmd, "--handin", str(handin)], **kw)
+
+    def jail_failure(self) -> str | None:
+        """What bubblewrap said when the jail could not start (None if it did not fail)."""
+        path = Path(f"{self.connection_file}{sandbox.FAILURE_SUFFIX}")
+        return path.read_text(errors="replace").strip() if path.exists() else None
+
     async def cleanup_resources(self, restart=False):
+        failure = Path(f"{self.connection_file}{sandbox.FAILURE_SUFFIX}")
         await super()._async_cleanup_resources(restart=restart)
         if not restart:
+            failure.unlink(missing_ok=True)
             shutil.rmtree(self._socket_dir, ignore_errors=True)
 
 

@@ -1,0 +1,87 @@
+"""What of a student's hand-in the grader may touch: plain data files, nothing else.
+
+A file handed in beside the notebook is *data*: it may be read by the student's code inside
+the jail, never imported by the grader nor followed out of the folder. So a hand-in keeps only
+regular files with a single name (no symbolic link, no hard link to some other file, no
+device, FIFO or socket) that Python cannot import or run at start-up (no ``.py``, ``.pth``,
+extension module, ``sitecustomize``/``usercustomize``). Every file left out gets a reason,
+which the grader's note shows the student.
+
+Every check looks at the entry itself (``lstat``): no step here follows a link.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+from pathlib import Path
+
+#: Suffixes Python imports, runs or follows at start-up.
+CODE_SUFFIXES = {".py", ".pyc", ".pyo", ".pyw", ".pyd", ".so", ".pth", ".egg", ".whl"}
+CODE_NAMES = {"sitecustomize", "usercustomize", "__pycache__"}
+
+
+def refusal(path: Path) -> str | None:
+    """Why ``path`` (one entry of a hand-in) is not kept as data; None when it is a plain data file."""
+    try:
+        info = os.lstat(path)
+    except OSError as error:
+        return f"it could not be read ({error.strerror})"
+    if stat.S_ISLNK(info.st_mode):
+        return "it is a symbolic link"
+    if path.name in CODE_NAMES:
+        return "it is Python code or a Python start-up file; only data files are kept beside the notebook"
+    if not stat.S_ISREG(info.st_mode):
+        return "it is not a regular file (a device, FIFO or socket)"
+    if info.st_nlink > 1:
+        return "it is a hard link to another file"
+    if path.suffix.lower() in CODE_SUFFIXES or path.stem in CODE_NAMES:
+        return "it is Python code or a Python start-up file; only data files are kept beside the notebook"
+    return None
+
+
+def walk(folder: Path):
+    """Yield every entry under ``folder`` (files, links, special files), never entering a linked folder."""
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+        here = Path(dirpath)
+        for name in filenames:
+            yield here / name
+        for name in list(dirnames):
+            if (here / name).is_symlink():
+                dirnames.remove(name)
+                yield here / name
+            elif name in CODE_NAMES:
+                dirnames.remove(name)
+                yield here / name
+
+
+def sort_out(folder: Path, skip_suffixes=()) -> tuple[list[Path], dict[Path, str]]:
+    """(plain data files, {entry left out: why}) under ``folder``, as paths relative to it."""
+    kept, refused = [], {}
+    for path in walk(folder):
+        why = refusal(path)
+        if why:
+            refused[path.relative_to(folder)] = why
+        elif path.suffix not in skip_suffixes:
+            kept.append(path.relative_to(folder))
+    return sorted(kept), refused
+
+
+def notes(refused: dict[Path, str]) -> list[str]:
+    """The grader's note lines for the files left out of a hand-in."""
+    return [f"Your file `{path}` was set aside and not given to your notebook: {why}." for path, why in
+            sorted(refused.items())]
+
+
+def strip(folder: Path) -> dict[Path, str]:
+    """Remove from ``folder`` (a folder the grader writes, e.g. autograded/) every entry that is
+    not a plain data file; returns {entry removed: why}."""
+    _, refused = sort_out(folder, skip_suffixes=(".ipynb",))
+    for relative in refused:
+        path = folder / relative
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    return refused
