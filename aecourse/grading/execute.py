@@ -30,12 +30,13 @@ import zmq
 import zmq.asyncio
 from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
-from nbclient.exceptions import DeadKernelError
+from jupyter_core.utils import run_sync
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer
 
-from aecourse.grading import integrity, sandbox, seeds
+from aecourse.grading import handin, integrity, sandbox, seeds
 
 REPLAY_ENV = "AECOURSE_REPLAY_DIR"
 #: The largest message the grader accepts from a kernel (ZMQ drops bigger ones unread).
@@ -82,7 +83,8 @@ class SandboxKernelManager(AsyncKernelManager):
 
 
 #: Errors the grader itself records in a notebook (as opposed to the student's own errors).
-GRADER_ERRORS = ("IntegrityError", "DeadKernelError", "CellTimeoutError", "NotRun", "GradingError")
+GRADER_ERRORS = ("IntegrityError", "DeadKernelError", "CellTimeoutError", "NotRun", "GradingError",
+                 "OutputLimitError", "HandInError")
 
 
 def error_output(ename, evalue):
@@ -115,6 +117,9 @@ class GradingExecute(Execute):
     figures = Bool(False, help="Render the notebook's figures while grading. Off by default: graded "
                                "notebooks train for a few steps only, so their figures show nothing worth "
                                "grading, and drawing them costs about a fifth of the grading time.").tag(config=True)
+    cell_output_bytes = Integer(2 * 2 ** 20, help="Bytes of output one cell may print while grading.").tag(config=True)
+    notebook_output_bytes = Integer(10 * 2 ** 20, help="Bytes of output the whole notebook may print while "
+                                                       "grading.").tag(config=True)
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("kernel_manager_class",
@@ -127,6 +132,9 @@ class GradingExecute(Execute):
         replay_dir = os.environ.get(REPLAY_ENV)
         if replay_dir:
             return replay(nb, resources, Path(replay_dir)), resources
+        unfit = admit_handin(nb, resources, self.config)
+        if unfit:
+            return fail_tests(nb, "HandInError", unfit), resources
         findings = integrity.find_tampering(nb)
         if findings:
             return refuse(nb, findings), resources
@@ -165,13 +173,54 @@ class GradingExecute(Execute):
             "evalue": f"this cell ran for more than {self._timeout} s while grading and was stopped "
                       "(a loop that never ends?)",
             "traceback": [f"CellTimeoutError: this cell ran for more than {self._timeout} s while grading"]}
+        self._cell_output_bytes = 0
         try:
             return super().preprocess_cell(cell, resources, index)
-        except DeadKernelError:
-            self._halted = (f"the Python process died while running cell {index + 1} (it ran out of memory, "
-                            "or the code ended the process, e.g. with os._exit)")
-            cell.outputs.append(error_output("DeadKernelError", f"{self._halted[0].upper()}{self._halted[1:]}."))
+        except (DeadKernelError, CellTimeoutError, OutputLimitError) as stop:
+            self._kill_jail()
+            ename, self._halted = self._overrun or ("DeadKernelError", (
+                f"the Python process died while running cell {index + 1} (it ran out of memory, "
+                "or the code ended the process, e.g. with os._exit)") if isinstance(stop, DeadKernelError) else (
+                f"cell {index + 1} did not stop when interrupted at its time limit ({self._timeout} s), so its "
+                "Python process was ended (code that catches KeyboardInterrupt in a loop?)"))
+            cell.outputs.append(error_output(ename, f"{self._halted[0].upper()}{self._halted[1:]}."))
             return cell, resources
+
+    # -- the kernel: start, outputs, stop ----------------------------------------------
+    async def async_start_new_kernel_client(self):
+        """Start the kernel's client; a kernel that cannot start is the grader's failure, not the student's."""
+        self._overrun, self._notebook_output_bytes, self._cell_output_bytes = None, 0, 0
+        manager = self.km
+        try:
+            return await super().async_start_new_kernel_client()
+        except Exception as error:
+            said = manager.jail_failure() if isinstance(manager, SandboxKernelManager) else None
+            raise GraderFailure(f"the grading kernel could not start ({said or f'{type(error).__name__}: {error}'}). "
+                                f"This is a problem of the grading machine, not of the submission. {GRADER_FIX}") from error
+
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)
+
+    def output(self, outs, msg, display_id, cell_index):
+        """nbclient's output handling, with the output capped as it arrives (per cell, per notebook) and
+        the grading machine's paths scrubbed."""
+        size = message_bytes(msg.get("content", {}))
+        self._cell_output_bytes += size
+        self._notebook_output_bytes += size
+        for used, limit, what in ((self._cell_output_bytes, self.cell_output_bytes, "this cell"),
+                                  (self._notebook_output_bytes, self.notebook_output_bytes, "the notebook")):
+            if used > limit and self._overrun is None:
+                self._overrun = ("OutputLimitError", f"{what} printed more than {limit / 2 ** 20:g} MB of output "
+                                 f"while grading (cell {cell_index + 1}), so the notebook was stopped there")
+                self._kill_jail()
+            if self._overrun:
+                raise OutputLimitError(self._overrun[1])
+        return scrub_output(super().output(outs, msg, display_id, cell_index))
+
+    def _kill_jail(self):
+        """End the kernel (and its whole jail) at once."""
+        process = getattr(getattr(self.km, "provisioner", None), "process", None)
+        if process is not None and process.poll() is None:
+            process.terminate()
 
     def _get_timeout(self, cell):
         return getattr(self, "_timeout", self.cell_timeout)
@@ -180,12 +229,86 @@ class GradingExecute(Execute):
 def refuse(nb, findings):
     """Fail every test cell of a notebook that tampers with the test machinery, saying why."""
     listed = "; ".join(map(str, findings[:5])) + ("; ..." if len(findings) > 5 else "")
-    message = (f"this notebook was not run, because it changes what the tests rely on ({listed}). "
-               "No exercise needs this. Remove it and submit again, or ask your instructor.")
+    return fail_tests(nb, "IntegrityError", f"this notebook was not run, because it changes what the tests rely on "
+                                            f"({listed}). No exercise needs this. Remove it and submit again, or "
+                                            "ask your instructor.")
+
+
+def fail_tests(nb, ename, message):
+    """Run nothing: every test cell fails with ``ename: message``."""
     for cell in nb.cells:
         if cell.cell_type == "code":
-            cell.outputs = [error_output("IntegrityError", message)] if is_test_cell(cell) else []
+            cell.outputs = [error_output(ename, message)] if is_test_cell(cell) else []
     return nb
+
+
+class GraderFailure(RuntimeError):
+    """The grader itself failed (the jail or the kernel could not start): no score may be recorded."""
+
+
+class OutputLimitError(RuntimeError):
+    """A cell or the notebook printed more than its output budget."""
+
+
+GRADER_FIX = ("Check the jail on this machine with `python -m aecourse.grading.sandbox --check`, fix what it "
+              "says, then grade again.")
+
+
+def message_bytes(content) -> int:
+    """About how many bytes an output message carries (its texts and data)."""
+    if isinstance(content, str):
+        return len(content)
+    if isinstance(content, dict):
+        return sum(message_bytes(value) for value in content.values())
+    if isinstance(content, (list, tuple)):
+        return sum(message_bytes(value) for value in content)
+    return 8
+
+
+def scrub_output(output):
+    """An output without the grading machine's paths (see :func:`.scrub.host_paths`)."""
+    from aecourse.grading.scrub import scrub
+
+    if output is None:
+        return output
+    if "text" in output:
+        output.text = scrub(output.text)
+    if "evalue" in output:
+        output.evalue = scrub(output.evalue)
+        output.traceback = [scrub(line) for line in output.get("traceback", [])]
+    for kind, value in output.get("data", {}).items():
+        if isinstance(value, str) and kind.startswith("text/"):
+            output.data[kind] = scrub(value)
+    return output
+
+
+def admit_handin(nb, resources, config) -> str | None:
+    """Keep the hand-in to plain data: a notebook that is itself a link is not graded (the reason is
+    returned); other files that are not plain data (links, hard links, special files, code) are taken
+    out of the graded folder nbgrader filled (it copies by following links), with a grader's note."""
+    from nbgrader.coursedir import CourseDirectory
+
+    from aecourse.grading.intake import note_cell
+
+    grading, folder = resources.get("nbgrader", {}), resources.get("metadata", {}).get("path")
+    if not folder or "student" not in grading:
+        return None
+    folder = Path(folder)
+    notebook = folder / f"{grading['notebook']}.ipynb"
+    why = handin.refusal(notebook) if os.path.lexists(notebook) else None
+    if why:
+        return (f"your `{grading['notebook']}.ipynb` was not graded: {why}. Hand in the notebook file itself, "
+                "saved from JupyterLab.")
+    coursedir = CourseDirectory(config=config)
+    graded = Path(coursedir.format_path(coursedir.autograded_directory, grading["student"], grading["assignment"]))
+    _, refused = handin.sort_out(folder, skip_suffixes=(".ipynb",))
+    if graded.resolve() != folder.resolve():
+        for relative in refused:
+            handin.remove(graded / relative)
+        refused.update(handin.strip(graded) if graded.is_dir() else {})
+    if refused:
+        nb.cells.insert(0, note_cell(handin.notes(refused)))
+    return None
 
 
 def replay(nb, resources, replay_dir):

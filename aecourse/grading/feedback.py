@@ -19,30 +19,17 @@ from __future__ import annotations
 
 import html
 import re
-import sys
-from pathlib import Path
 
 from nbconvert.exporters import HTMLExporter
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 from aecourse.grading.execute import is_test_cell
+from aecourse.grading.scrub import scrub
 
 HIDDEN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*\n?", re.S | re.M)
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 STUDENT_FRAME = re.compile(r"^(Cell In\[\d+\], line \d+|File <string>|Input In \[\d+\])")
 HIDDEN_NOTE = "# (hidden tests: their code is not shown; their outcome is below)\n"
-
-
-def grader_paths():
-    """Folders of the grading machine that must not show in feedback, longest first."""
-    places = {sys.prefix, sys.base_prefix, str(Path.home()), str(Path.cwd())}
-    return sorted((p for p in places if p not in ("/", "")), key=len, reverse=True)
-
-
-def scrub(text: str) -> str:
-    for place in grader_paths():
-        text = text.replace(place, "…")
-    return text
 
 
 def student_frames(traceback, own_count=None):

@@ -56,11 +56,16 @@ def walk(folder: Path):
                 yield here / name
 
 
-def sort_out(folder: Path, skip_suffixes=()) -> tuple[list[Path], dict[Path, str]]:
-    """(plain data files, {entry left out: why}) under ``folder``, as paths relative to it."""
-    kept, refused = [], {}
-    for path in walk(folder):
+def sort_out(folder: Path, skip_suffixes=(), limit_bytes=None) -> tuple[list[Path], dict[Path, str]]:
+    """(plain data files, {entry left out: why}) under ``folder``, as paths relative to it; past
+    ``limit_bytes`` in all, the larger files are left out too."""
+    kept, refused, total = [], {}, 0
+    for path in sorted(walk(folder), key=lambda p: os.lstat(p).st_size):
         why = refusal(path)
+        if why is None and limit_bytes is not None and path.suffix not in skip_suffixes:
+            total += path.stat().st_size
+            if total > limit_bytes:
+                why = f"the files handed in are larger than the {limit_bytes / 2 ** 20:g} MB a notebook may have"
         if why:
             refused[path.relative_to(folder)] = why
         elif path.suffix not in skip_suffixes:
@@ -79,9 +84,13 @@ def strip(folder: Path) -> dict[Path, str]:
     not a plain data file; returns {entry removed: why}."""
     _, refused = sort_out(folder, skip_suffixes=(".ipynb",))
     for relative in refused:
-        path = folder / relative
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            path.unlink(missing_ok=True)
+        remove(folder / relative)
     return refused
+
+
+def remove(path: Path) -> None:
+    """Remove a file, link, special file or folder, never following a link."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    elif os.path.lexists(path):
+        path.unlink()

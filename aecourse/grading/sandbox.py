@@ -287,7 +287,9 @@ def scratch_binds(handin_dir: Path | None, files: Files) -> list[str]:
             "--size", str(SCRATCH_BYTES), "--tmpfs", INSIDE_WORKDIR]
     if handin_dir is None:
         return args
-    kept, _ = handin.sort_out(handin_dir, skip_suffixes=(".ipynb",))
+    kept, _ = handin.sort_out(handin_dir, skip_suffixes=(".ipynb",), limit_bytes=SCRATCH_BYTES // 2)
+    for folder in sorted({parent for relative in kept for parent in relative.parents if parent != Path(".")}):
+        args += ["--dir", f"{INSIDE_WORKDIR}/{folder}"]
     for relative in kept:
         descriptor = files.plain(handin_dir / relative)
         if descriptor is not None:
@@ -353,11 +355,30 @@ def relay_stderr(stream, sink: list) -> None:
         relayed += len(chunk)
 
 
+def check_report() -> int:
+    """``--check``: start Python in the jail, report the jail-wide limits; 0 when the jail works."""
+    try:
+        check_available()
+    except SandboxUnavailable as error:
+        print(f"The grading jail does not work here: {error}", file=sys.stderr)
+        return 2
+    missing = limits.unavailable()
+    print("The grading jail works: Python, the kit and its libraries start inside it from neutral paths.")
+    print(f"Jail-wide limits: {missing}" if missing else
+          f"Jail-wide limits: {pids_limit()} processes and threads, {memory_limit_bytes() / 2 ** 30:g} GB of memory.")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="Run an IPython kernel in the grading sandbox.")
-    parser.add_argument("--connection-file", required=True, type=Path)
+    parser.add_argument("--connection-file", type=Path)
     parser.add_argument("--handin", type=Path, help="the folder whose plain data files the kernel gets a copy of")
+    parser.add_argument("--check", action="store_true", help="check that the jail works here, and say what it lacks")
     args, _ = parser.parse_known_args(argv)  # nbgrader may append kernel options
+    if args.check:
+        return check_report()
+    if args.connection_file is None:
+        parser.error("--connection-file is required")
     kernel_dir, name = inside_connection_file(args.connection_file)
     files = Files()
     command = build_command(args.handin, kernel_dir, name, files)
