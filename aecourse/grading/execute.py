@@ -178,11 +178,11 @@ class GradingExecute(Execute):
             return super().preprocess_cell(cell, resources, index)
         except (DeadKernelError, CellTimeoutError, OutputLimitError) as stop:
             self._kill_jail()
-            ename, self._halted = self._overrun or ("DeadKernelError", (
+            ename, self._halted = self._overrun or (("DeadKernelError", (
                 f"the Python process died while running cell {index + 1} (it ran out of memory, "
-                "or the code ended the process, e.g. with os._exit)") if isinstance(stop, DeadKernelError) else (
-                f"cell {index + 1} did not stop when interrupted at its time limit ({self._timeout} s), so its "
-                "Python process was ended (code that catches KeyboardInterrupt in a loop?)"))
+                "or the code ended the process, e.g. with os._exit)")) if isinstance(stop, DeadKernelError) else (
+                "CellTimeoutError", f"cell {index + 1} did not stop when interrupted at its time limit "
+                f"({self._timeout} s), so its Python process was ended (code that catches KeyboardInterrupt in a loop?)"))
             cell.outputs.append(error_output(ename, f"{self._halted[0].upper()}{self._halted[1:]}."))
             return cell, resources
 

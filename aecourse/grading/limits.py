@@ -34,10 +34,14 @@ def unified() -> bool:
 
 
 def parents() -> dict[str, Path]:
-    """{controller: the folder this kit's jails are made in}."""
+    """{controller: the folder this kit's jails are made in}. ``cpu``, where there is one, only shares
+    the processor fairly between jails (a jail that spins 500 processes gets one jail's share)."""
     if unified():
         return {"pids": CGROUP_ROOT / GROUP, "memory": CGROUP_ROOT / GROUP}
-    return {name: CGROUP_ROOT / name / GROUP for name in ("pids", "memory")}
+    found = {name: CGROUP_ROOT / name / GROUP for name in ("pids", "memory")}
+    if (CGROUP_ROOT / "cpu" / "cgroup.procs").exists():
+        found["cpu"] = CGROUP_ROOT / "cpu" / GROUP
+    return found
 
 
 @functools.lru_cache(maxsize=1)
@@ -82,7 +86,9 @@ class JailGroup:
     def _prepare(parent: Path):
         parent.mkdir(exist_ok=True)
         if unified():
-            (parent / "cgroup.subtree_control").write_text("+pids +memory")
+            controllers = (parent.parent / "cgroup.controllers").read_text().split()
+            (parent / "cgroup.subtree_control").write_text(" ".join(f"+{c}" for c in ("pids", "memory", "cpu")
+                                                                     if c in controllers))
         for stale in parent.glob("jail-*"):  # left behind by a grader that was killed
             with_no_error(stale.rmdir)
 
