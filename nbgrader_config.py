@@ -52,8 +52,16 @@ from aecourse.grading.feedback import OfflineMathHTMLExporter, RedactHiddenTests
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import GetGrades  # noqa: E402
 
-c.GenerateFeedback.preprocessors = [GetGrades, RedactHiddenTests, CSSHTMLHeaderPreprocessor]
+from aecourse.grading.sanitize import SanitizeStudentContent  # noqa: E402
+
+c.GenerateFeedback.preprocessors = [GetGrades, RedactHiddenTests, CSSHTMLHeaderPreprocessor, SanitizeStudentContent]
 c.GenerateFeedback.exporter_class = OfflineMathHTMLExporter
+
+# Every page made from a student's notebook (feedback, the formgrader's views) carries no script,
+# event handler or javascript: URL from the student's markdown or outputs
+# (aecourse/grading/sanitize.py). nbconvert's own `sanitize_html` is left off: the formgrader's
+# template ignores it for markdown, and the lab template's cleaning escapes plain <p> and <table>.
+c.HTMLExporter.preprocessors = [SanitizeStudentContent]
 
 # The gradebook: a SQLite file in the course root (gradebook.db) unless db_url says otherwise.
 # Several graders on one server can share a PostgreSQL database instead (driver: psycopg, in
