@@ -283,9 +283,9 @@ def scrub_output(output):
 
 
 def admit_handin(nb, resources, config) -> str | None:
-    """Keep the hand-in to plain data: a notebook that is itself a link is not graded (the reason is
-    returned); other files that are not plain data (links, hard links, special files, code) are taken
-    out of the graded folder nbgrader filled (it copies by following links), with a grader's note."""
+    """Keep the hand-in to plain data: a notebook handed in as a link is not graded (the reason is
+    returned); whatever else is not plain data (links, hard links, special files, code) is taken
+    out of the folder the kernel starts from (nbgrader copied the hand-in there), with a grader's note."""
     from nbgrader.coursedir import CourseDirectory
 
     from aecourse.grading.intake import note_cell
@@ -293,19 +293,18 @@ def admit_handin(nb, resources, config) -> str | None:
     grading, folder = resources.get("nbgrader", {}), resources.get("metadata", {}).get("path")
     if not folder or "student" not in grading:
         return None
-    folder = Path(folder)
-    notebook = folder / f"{grading['notebook']}.ipynb"
+    coursedir = CourseDirectory(config=config)
+    submitted = Path(coursedir.format_path(coursedir.submitted_directory, grading["student"], grading["assignment"]))
+    notebook = submitted / f"{grading['notebook']}.ipynb"
     why = handin.refusal(notebook) if os.path.lexists(notebook) else None
     if why:
-        return (f"your `{grading['notebook']}.ipynb` was not graded: {why}. Hand in the notebook file itself, "
-                "saved from JupyterLab.")
-    coursedir = CourseDirectory(config=config)
-    graded = Path(coursedir.format_path(coursedir.autograded_directory, grading["student"], grading["assignment"]))
-    _, refused = handin.sort_out(folder, skip_suffixes=(".ipynb",))
-    if graded.resolve() != folder.resolve():
+        return (f"your `{notebook.name}` was not graded: {why}. Hand in the notebook file itself, saved from "
+                "JupyterLab.")
+    refused = handin.sort_out(submitted, skip_suffixes=(".ipynb",))[1] if submitted.is_dir() else {}
+    if Path(folder).resolve() != submitted.resolve():
         for relative in refused:
-            handin.remove(graded / relative)
-        refused.update(handin.strip(graded) if graded.is_dir() else {})
+            handin.remove(Path(folder) / relative)
+        refused.update(handin.strip(Path(folder)))
     if refused:
         nb.cells.insert(0, note_cell(handin.notes(refused)))
     return None

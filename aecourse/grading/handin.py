@@ -94,3 +94,30 @@ def remove(path: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
     elif os.path.lexists(path):
         path.unlink()
+
+
+def guard_nbgrader_copies() -> None:
+    """Make nbgrader's own copies (submitted/ -> autograded/ -> feedback/, by ``shutil.copy``, which
+    follows links) skip every entry that is not a plain file: a link to the gradebook or to
+    /dev/zero is never read. nbgrader has no setting for this, so its file finder is wrapped; call
+    it from nbgrader_config.py."""
+    from nbgrader.converters import base
+
+    if getattr(base.find_all_files, "plain_only", False):
+        return
+    original = base.find_all_files
+
+    def find_plain_files(path, exclude=None):
+        kept = []
+        for name in original(path, exclude):
+            info = os.lstat(name)
+            if stat.S_ISREG(info.st_mode) and info.st_nlink == 1 and not _in_linked_folder(Path(name), Path(path)):
+                kept.append(name)
+        return kept
+
+    find_plain_files.plain_only = True
+    base.find_all_files = find_plain_files
+
+
+def _in_linked_folder(path: Path, top: Path) -> bool:
+    return any(parent.is_symlink() for parent in path.parents if top in parent.parents)
