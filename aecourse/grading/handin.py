@@ -85,6 +85,9 @@ def strip(folder: Path) -> dict[Path, str]:
     _, refused = sort_out(folder, skip_suffixes=(".ipynb",))
     for relative in refused:
         remove(folder / relative)
+    for dirpath, _, _ in sorted(os.walk(folder), reverse=True):  # the folders left empty
+        if Path(dirpath) != folder and not os.listdir(dirpath):
+            os.rmdir(dirpath)
     return refused
 
 
