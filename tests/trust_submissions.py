@@ -151,7 +151,7 @@ def release_with_cell(ctx, code):
 def outside_marker(ctx, label):
     """Python that leaves a mark in the course root: it must never run (it is code handed in)."""
     return (f"import pathlib as _p\n_p.Path({str(ctx.root / RAN_OUTSIDE)!r}).write_text({label!r})\n"
-            f"print('LEAK ran as the grader: {label}')\n").encode()
+            f"print('LE' + 'AK ran as the grader: {label}')\n").encode()
 
 
 def solution_files(ctx, grade_id, prefix="", **extra):
@@ -175,7 +175,7 @@ def code_beside(ctx):
 IMPORT_PROBE = """
 try:
     import helpers
-    print("LEAK imported a file handed in")
+    print("LE" + "AK imported a file handed in")
 except ImportError:
     print("handed-in code not importable")
 """
@@ -206,7 +206,7 @@ print("links made:", sorted(_os.listdir(".")))
 
 def environment_probe(ctx):
     """Look for the grader's secrets and host paths in every place the jail might show them."""
-    secrets = list(SECRET_ENV.values())
+    reversed_secrets = [value[::-1] for value in SECRET_ENV.values()]  # the secrets never show in the source
     return f"""
 import os as _os, glob as _glob
 _seen = ""
@@ -217,9 +217,9 @@ for _f in ["/pr" + "oc/1/environ", "/pr" + "oc/self/environ", "/pr" + "oc/1/cmdl
     except OSError:
         pass
 _seen += _os.getcwd() + " " + str(sorted(_os.listdir("/"))) + str(sorted(_os.listdir("/opt")))
-for _secret in {secrets!r}:
-    if _secret in _seen:
-        print("LEAK secret", _secret)
+for _secret in {reversed_secrets!r}:
+    if _secret[::-1] in _seen:
+        print("LE" + "AK secret", len(_secret))
 print("mountinfo says:", _seen[-3000:])
 print("environment probe done")
 """
