@@ -331,7 +331,10 @@ def formgrader_page(course, assignment, student):
     extra.HTMLExporter.template_name = "formgrade"
     extra.HTMLExporter.extra_template_basedirs = [handlers.template_path]
     config.merge(extra)
-    page, _ = HTMLExporter(config=config).from_filename(str(course.notebook("autograded", assignment, student)))
+    path = course.notebook("autograded", assignment, student)
+    resources = {"assignment_id": assignment, "notebook_id": path.stem, "submission_id": "s", "index": 0, "total": 1,
+                 "base_url": "/", "student": student, "last_name": "", "first_name": "", "notebook_path": "/x"}
+    page, _ = HTMLExporter(config=config).from_filename(str(path), resources=resources)
     return page
 
 
