@@ -70,12 +70,15 @@ class SandboxKernelManager(AsyncKernelManager):
         await super()._async_launch_kernel([*kernel_cmd, "--handin", str(handin)], **kw)
 
     def jail_failure(self) -> str | None:
-        """What bubblewrap said when the jail could not start (None if it did not fail)."""
+        """What the wrapper said when the jail could not start (None if it did not fail)."""
         path = Path(f"{self.connection_file}{sandbox.FAILURE_SUFFIX}")
-        return path.read_text(errors="replace").strip() if path.exists() else None
+        if path.exists():
+            self._jail_failure = path.read_text(errors="replace").strip()
+        return getattr(self, "_jail_failure", None)
 
     async def cleanup_resources(self, restart=False):
         failure = Path(f"{self.connection_file}{sandbox.FAILURE_SUFFIX}")
+        self.jail_failure()  # kept for the error message, which comes after the clean-up
         await super()._async_cleanup_resources(restart=restart)
         if not restart:
             failure.unlink(missing_ok=True)
@@ -195,6 +198,7 @@ class GradingExecute(Execute):
             return await super().async_start_new_kernel_client()
         except Exception as error:
             said = manager.jail_failure() if isinstance(manager, SandboxKernelManager) else None
+            forget_ungraded_submission(getattr(self, "resources", {}), self.config)
             raise GraderFailure(f"the grading kernel could not start ({said or f'{type(error).__name__}: {error}'}). "
                                 f"This is a problem of the grading machine, not of the submission. {GRADER_FIX}") from error
 
@@ -242,8 +246,9 @@ def fail_tests(nb, ename, message):
     return nb
 
 
-class GraderFailure(RuntimeError):
-    """The grader itself failed (the jail or the kernel could not start): no score may be recorded."""
+class GraderFailure(Exception):
+    """The grader itself failed (the jail or the kernel could not start): no score may be recorded.
+    (Not a RuntimeError: nbgrader would retry, then blame the student's code.)"""
 
 
 class OutputLimitError(RuntimeError):
@@ -252,6 +257,25 @@ class OutputLimitError(RuntimeError):
 
 GRADER_FIX = ("Check the jail on this machine with `python -m aecourse.grading.sandbox --check`, fix what it "
               "says, then grade again.")
+
+
+def forget_ungraded_submission(resources, config) -> None:
+    """Under plain ``nbgrader autograde``, which enters a submission in the gradebook before running it,
+    remove that entry again if it holds no grade yet: a grader failure must not read as a zero."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    grading = (resources or {}).get("nbgrader", {})
+    if not grading.get("db_url"):
+        return
+    course_id = config.get("CourseDirectory", {}).get("course_id", "")
+    with Gradebook(grading["db_url"], course_id) as gradebook:
+        try:
+            submission = gradebook.find_submission(grading["assignment"], grading["student"])
+        except MissingEntry:
+            return
+        grades = [grade for notebook in submission.notebooks for grade in notebook.grades]
+        if all(grade.auto_score is None and grade.manual_score is None for grade in grades):
+            gradebook.remove_submission(grading["assignment"], grading["student"])
 
 
 def message_bytes(content) -> int:

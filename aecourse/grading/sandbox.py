@@ -137,7 +137,8 @@ def check_available() -> None:
                "--proc", "/proc", "--dev", "/dev", "--clearenv",
                *setenv(python_environment()), jail_python(), "-I", "-c", "import aecourse"]
     try:
-        result = subprocess.run(command, capture_output=True, text=True, env={}, pass_fds=files.descriptors)
+        result = subprocess.run(command, capture_output=True, text=True, env={}, pass_fds=files.descriptors,
+                                preexec_fn=apply_limits)
     finally:
         files.close()
     if result.returncode != 0:
@@ -390,10 +391,18 @@ def main(argv=None) -> int:
             group.enter()
         apply_limits()
 
+    failure = Path(f"{args.connection_file}{FAILURE_SUFFIX}")
     # bwrap itself starts from an empty environment: it is the jail's process 1 (/proc/1/environ).
-    process = subprocess.Popen(command, preexec_fn=start_jail, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                               env={}, pass_fds=files.descriptors, cwd="/")
-    files.close()
+    try:
+        process = subprocess.Popen(command, preexec_fn=start_jail, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                   env={}, pass_fds=files.descriptors, cwd="/")
+    except (OSError, subprocess.SubprocessError) as error:
+        failure.write_text(f"bubblewrap could not be started: {type(error).__name__}: {error}")
+        if group is not None:
+            group.close()
+        return 1
+    finally:
+        files.close()
     first_error = []
     relay = threading.Thread(target=relay_stderr, args=(process.stderr, first_error), daemon=True)
     relay.start()
@@ -414,8 +423,10 @@ def main(argv=None) -> int:
         if group is not None:
             group.close()
     relay.join(timeout=1)
-    if first_error and first_error[0].startswith(b"bwrap:"):
-        Path(f"{args.connection_file}{FAILURE_SUFFIX}").write_bytes(first_error[0])
+    if code != 0:  # read by the grader only if the kernel never answered (a jail that could not start)
+        said = first_error[0].decode(errors="replace").strip() if first_error else "nothing on stderr"
+        ending = f"killed by signal {-code}" if code < 0 else f"exit status {code}"
+        failure.write_text(f"the jail ended ({ending}): {said}")
     return code
 
 
