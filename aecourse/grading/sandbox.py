@@ -143,7 +143,8 @@ def check_available() -> None:
         files.close()
     if result.returncode != 0:
         raise SandboxUnavailable(f"bubblewrap could not create the grading sandbox: "
-                                 f"{result.stderr.strip()[-2000:] or result.returncode}. {FIX}")
+                                 f"{result.stderr.strip()[-2000:] or f'exit status {result.returncode}'} (it ran with "
+                                 f"{memory_limit_bytes() / 2 ** 30:g} GB of address space, ${MEMORY_LIMIT_ENV}). {FIX}")
 
 
 def namespace_flags(as_root: bool | None = None) -> list[str]:
