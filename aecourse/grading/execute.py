@@ -36,7 +36,7 @@ from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer
 
-from aecourse.grading import handin, integrity, sandbox, seeds
+from aecourse.grading import handin, integrity, sandbox, scrub, seeds
 
 REPLAY_ENV = "AECOURSE_REPLAY_DIR"
 #: The largest message the grader accepts from a kernel (ZMQ drops bigger ones unread).
@@ -135,7 +135,7 @@ class GradingExecute(Execute):
         replay_dir = os.environ.get(REPLAY_ENV)
         if replay_dir:
             return replay(nb, resources, Path(replay_dir)), resources
-        unfit = admit_handin(nb, resources, self.config)
+        unfit = handin.admit(nb, resources, self.config)
         if unfit:
             return fail_tests(nb, "HandInError", unfit), resources
         findings = integrity.find_tampering(nb)
@@ -218,7 +218,7 @@ class GradingExecute(Execute):
                 self._kill_jail()
             if self._overrun:
                 raise OutputLimitError(self._overrun[1])
-        return scrub_output(super().output(outs, msg, display_id, cell_index))
+        return scrub.scrub_output(super().output(outs, msg, display_id, cell_index))
 
     def _kill_jail(self):
         """End the kernel (and its whole jail) at once."""
@@ -287,51 +287,6 @@ def message_bytes(content) -> int:
     if isinstance(content, (list, tuple)):
         return sum(message_bytes(value) for value in content)
     return 8
-
-
-def scrub_output(output):
-    """An output without the grading machine's paths (see :func:`.scrub.host_paths`)."""
-    from aecourse.grading.scrub import scrub
-
-    if output is None:
-        return output
-    if "text" in output:
-        output.text = scrub(output.text)
-    if "evalue" in output:
-        output.evalue = scrub(output.evalue)
-        output.traceback = [scrub(line) for line in output.get("traceback", [])]
-    for kind, value in output.get("data", {}).items():
-        if isinstance(value, str) and kind.startswith("text/"):
-            output.data[kind] = scrub(value)
-    return output
-
-
-def admit_handin(nb, resources, config) -> str | None:
-    """Keep the hand-in to plain data: a notebook handed in as a link is not graded (the reason is
-    returned); whatever else is not plain data (links, hard links, special files, code) is taken
-    out of the folder the kernel starts from (nbgrader copied the hand-in there), with a grader's note."""
-    from nbgrader.coursedir import CourseDirectory
-
-    from aecourse.grading.intake import note_cell
-
-    grading, folder = resources.get("nbgrader", {}), resources.get("metadata", {}).get("path")
-    if not folder or "student" not in grading:
-        return None
-    coursedir = CourseDirectory(config=config)
-    submitted = Path(coursedir.format_path(coursedir.submitted_directory, grading["student"], grading["assignment"]))
-    notebook = submitted / f"{grading['notebook']}.ipynb"
-    why = handin.refusal(notebook) if os.path.lexists(notebook) else None
-    if why:
-        return (f"your `{notebook.name}` was not graded: {why}. Hand in the notebook file itself, saved from "
-                "JupyterLab.")
-    refused = handin.sort_out(submitted, skip_suffixes=(".ipynb",))[1] if submitted.is_dir() else {}
-    if Path(folder).resolve() != submitted.resolve():
-        for relative in refused:
-            handin.remove(Path(folder) / relative)
-        refused.update(handin.strip(Path(folder)))
-    if refused:
-        nb.cells.insert(0, note_cell(handin.notes(refused)))
-    return None
 
 
 def replay(nb, resources, replay_dir):

@@ -24,7 +24,7 @@ from nbconvert.exporters import HTMLExporter
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 from aecourse.grading.execute import is_test_cell
-from aecourse.grading.scrub import scrub
+from aecourse.grading.scrub import scrub, scrub_output
 
 HIDDEN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*\n?", re.S | re.M)
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -122,7 +122,7 @@ class RedactHiddenTests(NbGraderPreprocessor):
             cell.source = visible
             cell.outputs = outcome_outputs(cell, self._hints.get(cell.metadata["nbgrader"]["grade_id"], ()))
         else:
-            cell.outputs = [scrub_student_error(o) if o.output_type == "error" else o for o in cell.outputs]
+            cell.outputs = [scrub_student_error(o) if o.output_type == "error" else scrub_output(o) for o in cell.outputs]
         return cell, resources
 
 

@@ -124,3 +124,31 @@ def guard_nbgrader_copies() -> None:
 
 def _in_linked_folder(path: Path, top: Path) -> bool:
     return any(parent.is_symlink() for parent in path.parents if top in parent.parents)
+
+
+def admit(nb, resources, config) -> str | None:
+    """Keep the hand-in to plain data: a notebook handed in as a link is not graded (the reason is
+    returned); whatever else is not plain data (links, hard links, special files, code) is taken
+    out of the folder the kernel starts from (nbgrader copied the hand-in there), with a grader's note."""
+    from nbgrader.coursedir import CourseDirectory
+
+    from aecourse.grading.intake import note_cell  # intake uses this module
+
+    grading, folder = resources.get("nbgrader", {}), resources.get("metadata", {}).get("path")
+    if not folder or "student" not in grading:
+        return None
+    coursedir = CourseDirectory(config=config)
+    submitted = Path(coursedir.format_path(coursedir.submitted_directory, grading["student"], grading["assignment"]))
+    notebook = submitted / f"{grading['notebook']}.ipynb"
+    why = refusal(notebook) if os.path.lexists(notebook) else None
+    if why:
+        return (f"your `{notebook.name}` was not graded: {why}. Hand in the notebook file itself, saved from "
+                "JupyterLab.")
+    refused = sort_out(submitted, skip_suffixes=(".ipynb",))[1] if submitted.is_dir() else {}
+    if Path(folder).resolve() != submitted.resolve():
+        for relative in refused:
+            remove(Path(folder) / relative)
+        refused.update(strip(Path(folder)))
+    if refused:
+        nb.cells.insert(0, note_cell(notes(refused)))
+    return None
