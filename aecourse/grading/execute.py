@@ -57,8 +57,6 @@ class SandboxKernelManager(AsyncKernelManager):
         self._socket_dir = tempfile.mkdtemp(prefix="aecourse-kernel-")
         self.transport = "ipc"
         self.ip = os.path.join(self._socket_dir, "kernel")
-        self.context = zmq.asyncio.Context()
-        self.context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
         self._kernel_spec = KernelSpec(
             argv=[sys.executable, "-I", "-m", "aecourse.grading.sandbox", "--connection-file", "{connection_file}"],
             display_name="Python 3 (grading sandbox)", language="python", interrupt_mode="message",
@@ -68,6 +66,14 @@ class SandboxKernelManager(AsyncKernelManager):
         handin = kw.get("cwd") or os.getcwd()
         kw["cwd"] = self._socket_dir
         await super()._async_launch_kernel([*kernel_cmd, "--handin", str(handin)], **kw)
+
+    def client(self, **kwargs):
+        """A client whose sockets refuse (unread) any message over MAX_MESSAGE_BYTES."""
+        context = zmq.asyncio.Context()
+        context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
+        client = super().client(context=context, **kwargs)
+        client._created_context = True  # so that the client destroys it with its channels
+        return client
 
     def jail_failure(self) -> str | None:
         """What the wrapper said when the jail could not start (None if it did not fail)."""

@@ -60,9 +60,12 @@ STDERR_RELAY_BYTES = 64 * 2 ** 10
 
 # Environment variables that reach the kernel; every other one (the grading secret, tokens,
 # paths of the grader's machine) stays outside.
-PASSED_PREFIXES = ("NBGRADER_", "TF_", "OMP_", "MKL_", "OPENBLAS_")
+# Names, not prefixes, where a prefix is shared with other tools (TF_ is also Terraform's).
+PASSED_PREFIXES = ("OMP_", "MKL_", "OPENBLAS_")
 PASSED_NAMES = ("LANG", "LC_ALL", "TZ", "KERAS_BACKEND", "PYTHONWARNINGS", "MPLBACKEND", "AECOURSE_QUICK",
-                "AECOURSE_STATIC_PLOTS", "AECOURSE_GRADING_SEED", "AECOURSE_CARDIAC_SIZE")
+                "AECOURSE_STATIC_PLOTS", "AECOURSE_GRADING_SEED", "AECOURSE_CARDIAC_SIZE", "NBGRADER_EXECUTION",
+                "NBGRADER_VALIDATING", "TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS", "TF_NUM_INTRAOP_THREADS",
+                "TF_NUM_INTEROP_THREADS", "TF_DETERMINISTIC_OPS", "TF_USE_LEGACY_KERAS")
 # The few files of /etc a Python + TensorFlow kernel needs (fonts, time zone, libraries).
 ETC_ENTRIES = ("alternatives", "fonts", "localtime", "ld.so.cache", "ld.so.conf", "ld.so.conf.d",
                "nsswitch.conf", "passwd", "group", "mime.types", "ssl")
