@@ -187,13 +187,20 @@ class GradingExecute(Execute):
             return super().preprocess_cell(cell, resources, index)
         except (DeadKernelError, CellTimeoutError, OutputLimitError) as stop:
             self._kill_jail()
-            ename, self._halted = self._overrun or (("DeadKernelError", (
-                f"the Python process died while running cell {index + 1} (it ran out of memory, "
-                "or the code ended the process, e.g. with os._exit)")) if isinstance(stop, DeadKernelError) else (
-                "CellTimeoutError", f"cell {index + 1} did not stop when interrupted at its time limit "
-                f"({self._timeout} s), so its Python process was ended (code that catches KeyboardInterrupt in a loop?)"))
+            ename, self._halted = self._stop_reason(stop, index)
             cell.outputs.append(error_output(ename, f"{self._halted[0].upper()}{self._halted[1:]}."))
             return cell, resources
+
+    def _stop_reason(self, stop, index):
+        """(error name, why) for the cell that ended the notebook."""
+        if self._overrun:
+            return self._overrun
+        if isinstance(stop, DeadKernelError):
+            return "DeadKernelError", (f"the Python process died while running cell {index + 1} (it ran out of "
+                                       "memory, or the code ended the process, e.g. with os._exit)")
+        return "CellTimeoutError", (f"cell {index + 1} did not stop when interrupted at its time limit "
+                                    f"({self._timeout} s), so its Python process was ended (code that catches "
+                                    "KeyboardInterrupt in a loop?)")
 
     # -- the kernel: start, outputs, stop ----------------------------------------------
     async def async_start_new_kernel_client(self):
@@ -216,11 +223,11 @@ class GradingExecute(Execute):
         size = message_bytes(msg.get("content", {}))
         self._cell_output_bytes += size
         self._notebook_output_bytes += size
-        for used, limit, what in ((self._cell_output_bytes, self.cell_output_bytes, "this cell"),
+        for used, limit, what in ((self._cell_output_bytes, self.cell_output_bytes, f"cell {cell_index + 1}"),
                                   (self._notebook_output_bytes, self.notebook_output_bytes, "the notebook")):
             if used > limit and self._overrun is None:
                 self._overrun = ("OutputLimitError", f"{what} printed more than {limit / 2 ** 20:g} MB of output "
-                                 f"while grading (cell {cell_index + 1}), so the notebook was stopped there")
+                                 "while grading, so the notebook was stopped there")
                 self._kill_jail()
             if self._overrun:
                 raise OutputLimitError(self._overrun[1])
