@@ -16,6 +16,7 @@ import nbformat
 import pytest
 
 from aecourse.course import Course, solution_answers, with_answers
+from aecourse.grading import seeds
 from aecourse.grading.parallel import ClassGrader
 from aecourse.tools import demo_class
 from submissions import apply
@@ -89,6 +90,11 @@ def graded_class(tmp_path_factory):
     course = Course.copy_of(tmp_path_factory.mktemp("course"), assignments=ASSIGNMENTS)
     with open(course.root / "nbgrader_config.py", "a") as config:
         config.write(TEST_BUDGETS)
+    # The course secret is the one the grader's environment will hold (AECOURSE_GRADING_SECRET, which
+    # the jail must never show): seeds are the same with or without it in the environment.
+    secret_file = course.root / seeds.SECRET_FILE
+    secret_file.write_text(trust_submissions.SECRET_ENV[seeds.SECRET_ENV_NAME])
+    secret_file.chmod(0o600)
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen()

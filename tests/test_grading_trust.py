@@ -368,12 +368,17 @@ def test_grading_stops_when_the_jail_cannot_start(tmp_path, monkeypatch):
     from aecourse.course import Course
     from aecourse.grading.execute import GraderFailure
     from aecourse.grading.parallel import ClassGrader
+    from aecourse.grading.sandbox import SandboxUnavailable, check_available
 
+    check_available.cache_clear()
     course = Course.copy_of(tmp_path / "course", assignments=("mnist_autoencoders",))
     course.generate_release("mnist_autoencoders")
     course.submit("solution", "mnist_autoencoders", course.notebook("source", "mnist_autoencoders"))
-    monkeypatch.setenv("AECOURSE_KERNEL_MEMORY_GB", "0.0001")  # bwrap itself cannot start
+    monkeypatch.setenv("AECOURSE_KERNEL_PIDS", "1")  # the jail cannot start a process: its kernel never answers
     with pytest.raises(GraderFailure, match="could not start"):
+        ClassGrader(course, workers=1, progress=False).grade(["mnist_autoencoders"])
+    monkeypatch.setenv("AECOURSE_KERNEL_MEMORY_GB", "0.0001")  # bwrap itself cannot start: seen before any run
+    with pytest.raises((SandboxUnavailable, GraderFailure), match="address space"):
         ClassGrader(course, workers=1, progress=False).grade(["mnist_autoencoders"])
     assert not (course.root / "autograded" / "solution").exists()
     assert not (course.root / "feedback").exists()

@@ -148,7 +148,7 @@ class GradingExecute(Execute):
         if findings:
             return refuse(nb, findings), resources
         if not sandbox.unsafe_no_sandbox():
-            sandbox.check_available()
+            self._check_jail(resources)
         self._halted = None
         self._deadline = time.monotonic() + self.notebook_timeout
         with environment(self._kernel_environment(resources)):
@@ -216,6 +216,14 @@ class GradingExecute(Execute):
                                 f"This is a problem of the grading machine, not of the submission. {GRADER_FIX}") from error
 
     start_new_kernel_client = run_sync(async_start_new_kernel_client)
+
+    def _check_jail(self, resources):
+        """The jail works here, or grading stops: a grader failure, recorded as no grade."""
+        try:
+            sandbox.check_available()
+        except sandbox.SandboxUnavailable as error:
+            forget_ungraded_submission(resources, self.config)
+            raise GraderFailure(str(error)) from error
 
     def output(self, outs, msg, display_id, cell_index):
         """nbclient's output handling, with the output capped as it arrives (per cell, per notebook) and

@@ -78,7 +78,7 @@ def run_notebook(payload: dict) -> dict:
         try:
             with execute.environment({"NBGRADER_EXECUTION": "autograde"}):
                 notebook, _ = preprocessor.preprocess(notebook, resources)
-        except execute.GraderFailure as failure:  # the grading machine's trouble: no score for anyone
+        except (execute.GraderFailure, sandbox.SandboxUnavailable) as failure:  # the grading machine's: no score
             return {"notebook": payload["notebook"], "seconds": time.monotonic() - started, "error": str(failure),
                     "grader_failure": True}
         except Exception as failure:  # the grader's own trouble: every test cell says so
