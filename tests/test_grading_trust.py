@@ -386,3 +386,24 @@ def test_grading_stops_when_the_jail_cannot_start(tmp_path, monkeypatch):
 
     with course.gradebook() as gradebook, pytest.raises(MissingEntry):
         gradebook.find_submission("mnist_autoencoders", "solution")
+
+
+@pytest.mark.grading
+def test_plain_nbgrader_autograde_keeps_handed_in_links_out(tmp_path):
+    """Plain `nbgrader autograde` and `generate_feedback` (no staging by aecourse-grade): links, FIFOs and
+    code handed in never reach autograded/ or feedback/, and the submission is graded."""
+    from aecourse.course import Course
+
+    course = Course.copy_of(tmp_path / "course", assignments=("mnist_autoencoders",))
+    course.generate_release("mnist_autoencoders")
+    case = next(c for c in JAIL_CASES if c.name == "jail-links-handed-in")
+    ctx = trust_submissions.Context(course.root, course.notebook("source", case.assignment),
+                                    course.notebook("release", case.assignment), course.notebook("source", case.assignment), 1)
+    folder = course.root / "submitted" / case.name / case.assignment
+    trust_submissions.write_files(folder, {**case.build(ctx), **trust_submissions.code_beside(ctx)})
+    course.run("autograde", case.assignment)
+    course.run("generate_feedback", case.assignment)
+    assert not (course.root / trust_submissions.RAN_OUTSIDE).exists()
+    assert what_leaked(course, case, hidden_test_lines(course, case.assignment)) == []
+    summary = course.summary(case.assignment, case.name)
+    assert summary["code_score"] == summary["max_code_score"]
