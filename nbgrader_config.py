@@ -21,6 +21,11 @@ from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
 from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern,  # noqa: E402
                                     LimitOutput, SaveAutoGrades)
 
+# nbgrader copies a hand-in's files by following links: it copies plain files only here
+# (aecourse/grading/handin.py), so a link to the gradebook or to /dev/zero is never read.
+from aecourse.grading.handin import guard_nbgrader_copies  # noqa: E402
+
+guard_nbgrader_copies()
 c.Autograde.autograde_preprocessors = [GradingExecute, IgnorePattern, ClearMetadataPreprocessor,
                                        LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
 # A graded notebook trains for a few steps only (aecourse.runtime.QUICK): its cells run in about
@@ -52,8 +57,16 @@ from aecourse.grading.feedback import OfflineMathHTMLExporter, RedactHiddenTests
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import GetGrades  # noqa: E402
 
-c.GenerateFeedback.preprocessors = [GetGrades, RedactHiddenTests, CSSHTMLHeaderPreprocessor]
+from aecourse.grading.sanitize import SanitizeStudentContent  # noqa: E402
+
+c.GenerateFeedback.preprocessors = [GetGrades, RedactHiddenTests, CSSHTMLHeaderPreprocessor, SanitizeStudentContent]
 c.GenerateFeedback.exporter_class = OfflineMathHTMLExporter
+
+# Every page made from a student's notebook (feedback, the formgrader's views) carries no script,
+# event handler or javascript: URL from the student's markdown or outputs
+# (aecourse/grading/sanitize.py). nbconvert's own `sanitize_html` is left off: the formgrader's
+# template ignores it for markdown, and the lab template's cleaning escapes plain <p> and <table>.
+c.HTMLExporter.preprocessors = [SanitizeStudentContent]
 
 # The gradebook: a SQLite file in the course root (gradebook.db) unless db_url says otherwise.
 # Several graders on one server can share a PostgreSQL database instead (driver: psycopg, in

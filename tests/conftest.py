@@ -7,13 +7,16 @@ workers, nbgrader recording).
 """
 
 import hashlib
+import os
 import socket
+import stat
 from pathlib import Path
 
 import nbformat
 import pytest
 
 from aecourse.course import Course, solution_answers, with_answers
+from aecourse.grading import seeds
 from aecourse.grading.parallel import ClassGrader
 from aecourse.tools import demo_class
 from submissions import apply
@@ -22,6 +25,8 @@ ASSIGNMENTS = ("mnist_autoencoders", "cardiac_vae")
 # The demo class's students already in the class under other names (solution, untouched).
 DEMO_DUPLICATES = ("demo-solution", "demo-untouched")
 # Budgets for the test course: a loop that never ends costs 20 s, not the course's 30.
+# A smaller process limit for the test class's jails than the course's 512.
+PIDS_ENV, TEST_PIDS = "AECOURSE_KERNEL_PIDS", "128"
 TEST_BUDGETS = "\nc.GradingExecute.cell_timeout = 20\nc.GradingExecute.notebook_timeout = 120\n"
 
 
@@ -29,8 +34,16 @@ def file_digest(path):
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+def entry_digest(path):
+    """A file's sha256; a link's target or a special file's kind (never followed, never read)."""
+    if path.is_symlink():
+        return f"link to {os.readlink(path)}"
+    return file_digest(path) if stat.S_ISREG(path.lstat().st_mode) else f"special {stat.S_IFMT(path.lstat().st_mode)}"
+
+
 def folder_digests(folder):
-    return {str(p.relative_to(folder)): file_digest(p) for p in sorted(Path(folder).rglob("*")) if p.is_file()}
+    return {str(p.relative_to(folder)): entry_digest(p) for p in sorted(Path(folder).rglob("*"))
+            if not p.is_dir() or p.is_symlink()}
 
 
 class GradedAssignment:
@@ -77,6 +90,11 @@ def graded_class(tmp_path_factory):
     course = Course.copy_of(tmp_path_factory.mktemp("course"), assignments=ASSIGNMENTS)
     with open(course.root / "nbgrader_config.py", "a") as config:
         config.write(TEST_BUDGETS)
+    # The course secret is the one the grader's environment will hold (AECOURSE_GRADING_SECRET, which
+    # the jail must never show): seeds are the same with or without it in the environment.
+    secret_file = course.root / seeds.SECRET_FILE
+    secret_file.write_text(trust_submissions.SECRET_ENV[seeds.SECRET_ENV_NAME])
+    secret_file.chmod(0o600)
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen()
@@ -102,13 +120,19 @@ def graded_class(tmp_path_factory):
                                         course.notebook("source", other), listener.getsockname()[1])
         folder = course.root / "submitted" / case.name / case.assignment
         folder.mkdir(parents=True)
-        for name, content in case.build(ctx).items():
-            (folder / name).write_bytes(content)
+        trust_submissions.write_files(folder, case.build(ctx))
         graded[case.assignment].submitted[case.name] = folder
     for result in graded.values():
         result.digests = {student: folder_digests(folder) for student, folder in result.submitted.items()}
-    ClassGrader(course, workers=2, progress=False).grade(list(ASSIGNMENTS))
-    listener.close()
+    saved = {name: os.environ.get(name) for name in [*trust_submissions.SECRET_ENV, PIDS_ENV]}
+    os.environ.update(trust_submissions.SECRET_ENV)  # the grader's secrets, which no jail may show
+    os.environ[PIDS_ENV] = TEST_PIDS  # the fork bomb meets the jail's process limit in seconds, not 20
+    try:
+        ClassGrader(course, workers=2, progress=False).grade(list(ASSIGNMENTS))
+    finally:
+        for name, value in saved.items():
+            os.environ.pop(name) if value is None else os.environ.__setitem__(name, value)
+        listener.close()
     return graded
 
 

@@ -4,6 +4,7 @@ feedback shows outcomes but no hidden test, and hidden-test inputs are reproduci
 
 import html
 import re
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -289,3 +290,182 @@ def test_feedback_names_the_likely_cause_of_a_catalogued_mistake(graded, case):
     hint = next(m.hint for m in CATALOGUE if m.id == mutant.misconception and m.assignment == assignment)
     text = html.unescape(re.sub(r"<[^>]+>", "", graded(assignment).feedback_html(mutant.name)))
     assert f"Likely cause: {hint}" in text, f"{mutant.name}'s feedback does not name its likely cause"
+
+
+# -- the jail (issue 14) ----------------------------------------------------------------------
+JAIL_CASES = trust_submissions.JAIL_CASES
+PLAIN_GRADER_FILES = {"timestamp.txt"}
+
+
+def received_folders(course, case):
+    """The folders whose files a student can get back: their graded notebook's and their feedback's."""
+    return [course.root / "autograded" / case.name / case.assignment, course.root / "feedback" / case.name / case.assignment]
+
+
+def what_leaked(course, case, hidden):
+    """[(file, what)] for everything in the student's folders that must not be there."""
+    from aecourse.grading import handin
+
+    secrets = [b"SQLite format 3", *(v.encode() for v in trust_submissions.SECRET_ENV.values()), b"LEAK"]
+    secret_file = course.root / seeds.SECRET_FILE
+    if secret_file.exists():
+        secrets.append(secret_file.read_bytes())
+    submitted = course.root / "submitted" / case.name / case.assignment
+    found = []
+    for folder in received_folders(course, case):
+        for path in handin.walk(folder):
+            relative = path.relative_to(folder)
+            info = path.lstat()
+            if not stat.S_ISREG(info.st_mode) or info.st_nlink > 1:
+                found.append((path, "not a plain file"))
+                continue
+            if info.st_size > 5 * 2 ** 20:
+                found.append((path, f"{info.st_size / 2 ** 20:.0f} MB"))
+            data = path.read_bytes()
+            found += [(path, f"holds {secret[:30]!r}") for secret in secrets if secret in data]
+            if path.suffix == ".html":
+                text = html.unescape(re.sub(r"<[^>]+>", "", data.decode(errors="replace")))
+                found += [(path, f"shows hidden test line {line!r}") for line in hidden if line in text]
+            elif path.suffix != ".ipynb" and path.name not in PLAIN_GRADER_FILES:
+                original = submitted / relative
+                if handin.refusal(original) is not None or original.read_bytes() != data:
+                    found.append((path, "not a plain file the student handed in"))
+    return found
+
+
+@pytest.mark.grading
+@pytest.mark.parametrize("case", JAIL_CASES, ids=case_id)
+def test_the_jail_holds(graded, case):
+    """Nothing ran outside the jail, nothing leaked into what the student gets back, no host path in
+    the graded outputs, the submission was graded (not dropped) and the score did not rise."""
+    result = graded(case.assignment)
+    root = result.course.root
+    assert not (root / trust_submissions.RAN_OUTSIDE).exists(), \
+        f"code handed in ran as the grader: {(root / trust_submissions.RAN_OUTSIDE).read_text()}"
+    assert all(folder.is_dir() for folder in received_folders(result.course, case)), "the submission was dropped"
+    leaked = what_leaked(result.course, case, hidden_test_lines(result.course, case.assignment))
+    assert not leaked, leaked[:5]
+    outputs = output_text(result.autograded(case.name))
+    for place in {sys.prefix, str(Path(sys.prefix).resolve()), sys.base_prefix, str(root), str(Path.home())}:
+        assert place not in outputs, f"the graded outputs show the grading machine's path {place}"
+    assert result.total(case.name)[0] <= result.total("solution")[0]
+
+
+@pytest.mark.grading
+def test_jail_limits_hold_for_the_whole_jail(graded):
+    """The process limit stops a fork bomb, the working folders fill up at their size, and nothing the
+    jail wrote reached the grading machine's disk."""
+    fork = re.search(r"fork stopped after (\d+)", output_text(graded("mnist_autoencoders").autograded("jail-fork-bomb")))
+    assert fork and int(fork.group(1)) < 128, "the fork bomb was not stopped by the jail's process limit"
+    filler = output_text(graded("cardiac_vae").autograded("jail-disk-filler"))
+    sizes = [int(n) for n in re.findall(r"disk full at \S+ (\d+) MB", filler)]
+    assert len(sizes) == 3 and max(sizes) <= 512, filler[-500:]
+    root = graded("cardiac_vae").course.root
+    big = [p for p in root.rglob("*") if p.is_file() and not p.is_symlink() and p.stat().st_size > 100 * 2 ** 20]
+    assert not big, f"the jail wrote to the grading machine's disk: {big}"
+
+
+@pytest.mark.grading
+def test_student_pages_carry_no_script(graded):
+    """Feedback, the formgrader's view and the class report show student HTML without scripts, event
+    handlers or javascript: URLs."""
+    from aecourse.grading.report import write_reports
+
+    for assignment in ("mnist_autoencoders", "cardiac_vae"):
+        result = graded(assignment)
+        pages = {"feedback": result.feedback_html("jail-html"),
+                 "formgrader": formgrader_page(result.course, assignment, "jail-html")}
+        pages.update({f"report {p.name}": p.read_text() for p in write_reports(result.course, [assignment])})
+        for name, page in pages.items():
+            assert_no_student_script(page, name)
+
+
+def formgrader_page(course, assignment, student):
+    """The autograded notebook as the formgrader renders it (its exporter, with the course's config)."""
+    from nbconvert.exporters import HTMLExporter
+    from nbgrader.server_extensions.formgrader import handlers
+    from traitlets.config import Config
+
+    from aecourse.grading.parallel import load_course_config
+
+    config = load_course_config(course.root)
+    extra = Config()
+    extra.HTMLExporter.template_name = "formgrade"
+    extra.HTMLExporter.extra_template_basedirs = [handlers.template_path]
+    config.merge(extra)
+    path = course.notebook("autograded", assignment, student)
+    resources = {"assignment_id": assignment, "notebook_id": path.stem, "submission_id": "s", "index": 0, "total": 1,
+                 "base_url": "/", "student": student, "last_name": "", "first_name": "", "notebook_path": "/x"}
+    page, _ = HTMLExporter(config=config).from_filename(str(path), resources=resources)
+    return page
+
+
+def assert_no_student_script(page, where):
+    scripts = [s for s in re.findall(r"<script\b.*?</script>", page, re.S | re.I) if "XSS" in s]
+    handlers_ = re.findall(r"<[a-z][^>]*\son[a-z]+\s*=[^>]*XSS[^>]*>", page, re.I)
+    urls = re.findall(r"<[a-z][^>]*=\s*[\"']?\s*javascript:[^>]*>", page, re.I)
+    assert not (scripts or handlers_ or urls), f"{where}: {(scripts + handlers_ + urls)[:3]}"
+
+
+def test_a_jail_wide_memory_limit_stops_many_processes_together(tmp_path):
+    """Processes that each stay under the per-process limit are stopped by the jail's total."""
+    from aecourse.grading import limits
+
+    if limits.unavailable():
+        pytest.skip(limits.unavailable())
+    group = limits.JailGroup(memory_bytes=300 * 2 ** 20, pids=32)
+    hog = "import os, time\nfor _ in range(3):\n    if os.fork() == 0:\n        break\nx = b\"x\" * (150 * 2 ** 20)\ntime.sleep(5)\n"
+    try:
+        process = subprocess.run([sys.executable, "-c", hog], preexec_fn=group.enter, timeout=60, capture_output=True)
+        assert process.returncode != 0 or group.killed_for_memory()
+        assert group.killed_for_memory()
+    finally:
+        group.close()
+    assert not any(folder.exists() for folder in group.folders.values())
+
+
+def test_grading_stops_when_the_jail_cannot_start(tmp_path, monkeypatch):
+    """A kernel that cannot start is the grader's failure: grading stops with the reason, and nothing
+    (score, feedback, export) is written."""
+    from aecourse.course import Course
+    from aecourse.grading.execute import GraderFailure
+    from aecourse.grading.parallel import ClassGrader
+    from aecourse.grading.sandbox import SandboxUnavailable, check_available
+
+    check_available.cache_clear()
+    course = Course.copy_of(tmp_path / "course", assignments=("mnist_autoencoders",))
+    course.generate_release("mnist_autoencoders")
+    course.submit("solution", "mnist_autoencoders", course.notebook("source", "mnist_autoencoders"))
+    monkeypatch.setenv("AECOURSE_KERNEL_PIDS", "1")  # the jail cannot start a process: its kernel never answers
+    with pytest.raises(GraderFailure, match="could not start"):
+        ClassGrader(course, workers=1, progress=False).grade(["mnist_autoencoders"])
+    monkeypatch.setenv("AECOURSE_KERNEL_MEMORY_GB", "0.0001")  # bwrap itself cannot start: seen before any run
+    with pytest.raises((SandboxUnavailable, GraderFailure), match="address space"):
+        ClassGrader(course, workers=1, progress=False).grade(["mnist_autoencoders"])
+    assert not (course.root / "autograded" / "solution").exists()
+    assert not (course.root / "feedback").exists()
+    from nbgrader.api import MissingEntry
+
+    with course.gradebook() as gradebook, pytest.raises(MissingEntry):
+        gradebook.find_submission("mnist_autoencoders", "solution")
+
+
+@pytest.mark.grading
+def test_plain_nbgrader_autograde_keeps_handed_in_links_out(tmp_path):
+    """Plain `nbgrader autograde` and `generate_feedback` (no staging by aecourse-grade): links, FIFOs and
+    code handed in never reach autograded/ or feedback/, and the submission is graded."""
+    from aecourse.course import Course
+
+    course = Course.copy_of(tmp_path / "course", assignments=("mnist_autoencoders",))
+    course.generate_release("mnist_autoencoders")
+    case = next(c for c in JAIL_CASES if c.name == "jail-links-handed-in")
+    ctx = trust_submissions.Context(course.root, course.notebook("source", case.assignment),
+                                    course.notebook("release", case.assignment), course.notebook("source", case.assignment), 1)
+    folder = course.root / "submitted" / case.name / case.assignment
+    trust_submissions.write_files(folder, {**case.build(ctx), **trust_submissions.code_beside(ctx)})
+    course.run("autograde", case.assignment)
+    course.run("generate_feedback", case.assignment)
+    assert not (course.root / trust_submissions.RAN_OUTSIDE).exists()
+    assert what_leaked(course, case, hidden_test_lines(course, case.assignment)) == []
+    summary = course.summary(case.assignment, case.name)
+    assert summary["code_score"] == summary["max_code_score"]

@@ -1,7 +1,7 @@
 """Hostile and broken submissions for the grading-trust tests.
 
-Each case builds the files a student hands in (``{file name: bytes}``) and says what grading
-must give: ``full`` marks, ``zero``, or ``partial``; a text the graded notebook and the
+Each case builds the files a student hands in (``{file name: bytes}``, or a :class:`Link`,
+:class:`HardLink` or :class:`Fifo`) and says what grading must give: ``full`` marks, ``zero``, or ``partial``; a text the graded notebook and the
 feedback must show; texts they must never show (``LEAK``: a hidden test or the gradebook
 reached the student's output).
 """
@@ -9,6 +9,7 @@ reached the student's output).
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -24,6 +25,45 @@ class Context:
     release: object
     other_source: object  # the instructor notebook of the other assignment
     port: int  # a TCP port listening on 127.0.0.1 outside the sandbox
+
+
+@dataclass(frozen=True)
+class Link:
+    """A symbolic link handed in, to ``target``."""
+    target: str
+
+
+@dataclass(frozen=True)
+class HardLink:
+    """A hard link handed in, to the file ``target``."""
+    target: str
+
+
+@dataclass(frozen=True)
+class Fifo:
+    """A named pipe handed in."""
+
+
+def write_files(folder, files):
+    """Write a case's hand-in into ``folder``."""
+    for name, content in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, Link):
+            os.symlink(content.target, path)
+        elif isinstance(content, HardLink):
+            os.link(content.target, path)
+        elif isinstance(content, Fifo):
+            os.mkfifo(path)
+        else:
+            path.write_bytes(content)
+
+
+#: What must never reach a file the student gets back.
+SECRET_ENV = {"AECOURSE_GRADING_SECRET": "grader-secret-4bd1e0", "JUPYTERHUB_API_TOKEN": "hub-token-93c2aa",
+              "AECOURSE_DATABASE_URL": "postgresql://grader:db-password-77f1@db/grades"}
+#: A file that code handed in creates if it ever runs as the grader, outside the jail.
+RAN_OUTSIDE = "RAN-OUTSIDE-THE-JAIL"
 
 
 @dataclass
@@ -171,6 +211,159 @@ if b"AECOURSE_GRADING" in _environment or b"SECRET" in _environment:
 """
 
 
+def outside_marker(ctx, label):
+    """Python that leaves a mark in the course root: it must never run (it is code handed in)."""
+    return (f"import pathlib as _p\n_p.Path({str(ctx.root / RAN_OUTSIDE)!r}).write_text({label!r})\n"
+            f"print('LE' + 'AK ran as the grader: {label}')\n").encode()
+
+
+def solution_files(ctx, grade_id, prefix="", **extra):
+    """The solution, one answer cell prefixed with ``prefix``, and ``extra`` files beside it."""
+    return {ctx.source.name: notebook_bytes(solution_with(ctx, grade_id, prefix)), **extra}
+
+
+def code_beside(ctx):
+    """Code handed in beside the notebook, every way Python could pick it up."""
+    return {"aecourse/__init__.py": outside_marker(ctx, "aecourse package"),
+            "aecourse/grading/__init__.py": outside_marker(ctx, "aecourse.grading"),
+            "aecourse/grading/sandbox.py": outside_marker(ctx, "sandbox module"),
+            "ipykernel_launcher.py": outside_marker(ctx, "ipykernel_launcher"),
+            "sitecustomize.py": outside_marker(ctx, "sitecustomize"),
+            "usercustomize.py": outside_marker(ctx, "usercustomize"),
+            "zz_evil.pth": b"import pathlib; pathlib.Path(" + repr(str(ctx.root / RAN_OUTSIDE)).encode() + b").write_text('pth')\n",
+            "numpy.py": outside_marker(ctx, "numpy shadow"),
+            "helpers.py": outside_marker(ctx, "helpers")}
+
+
+IMPORT_PROBE = """
+try:
+    import helpers
+    print("LE" + "AK imported a file handed in")
+except ImportError:
+    print("handed-in code not importable")
+"""
+
+
+def links_probe(ctx):
+    """Links made at run time in the working folder, to the gradebook and the secret."""
+    return f"""
+import os as _os
+for _target, _name in [({str(ctx.root / "gradebook.db")!r}, "answers_backup.html"),
+                       ("../../../gradebook.db", "answers_backup2.html"),
+                       ({str(ctx.root / ".grading_secret")!r}, "secret.txt"), ("/pr" + "oc/1/environ", "env.txt")]:
+    try:
+        _os.symlink(_target, _name)
+    except OSError as _error:
+        print("no link", _error)
+    try:
+        _os.link(_target, _name + ".hard")
+    except OSError as _error:
+        print("no hard link", type(_error).__name__)
+try:
+    _os.mkfifo("pipe.txt")
+except OSError:
+    pass
+print("links made:", sorted(_os.listdir(".")))
+"""
+
+
+def environment_probe(ctx):
+    """Look for the grader's secrets and host paths in every place the jail might show them."""
+    reversed_secrets = [value[::-1] for value in SECRET_ENV.values()]  # the secrets never show in the source
+    return f"""
+import os as _os, glob as _glob
+_seen = ""
+for _f in ["/pr" + "oc/1/environ", "/pr" + "oc/self/environ", "/pr" + "oc/1/cmdline", "/pr" + "oc/self/mountinfo",
+           "/pr" + "oc/1/mountinfo", "/pr" + "oc/self/cgroup"] + _glob.glob("/pr" + "oc/[0-9]*/environ"):
+    try:
+        _seen += open(_f, "rb").read().decode(errors="replace")
+    except OSError:
+        pass
+_seen += _os.getcwd() + " " + str(sorted(_os.listdir("/"))) + str(sorted(_os.listdir("/opt")))
+for _secret in {reversed_secrets!r}:
+    if _secret[::-1] in _seen:
+        print("LE" + "AK secret", len(_secret))
+print("mountinfo says:", _seen[-3000:])
+print("environment probe done")
+"""
+
+
+def fork_bomb():
+    return """
+import os as _os, time as _time
+_fork = getattr(_os, "fo" + "rk")
+_children = []
+try:
+    for _i in range(100000):
+        _pid = _fork()
+        if _pid == 0:
+            _time.sleep(20)
+            _os._exit(0)
+        _children.append(_pid)
+except OSError as _error:
+    print("fork stopped after", len(_children), type(_error).__name__)
+for _pid in _children:
+    _os.kill(_pid, 9)
+    _os.waitpid(_pid, 0)
+"""
+
+
+def disk_filler():
+    return """
+_written = {}
+for _where in ("filler.bin", "/tmp/filler.bin", "/home/student/filler.bin"):
+    _written[_where] = 0
+    try:
+        with open(_where, "wb") as _f:
+            for _i in range(4096):
+                _f.write(b"0" * 2 ** 20)
+                _written[_where] += 1
+    except OSError as _error:
+        print("disk full at", _where, _written[_where], "MB:", type(_error).__name__)
+    import os as _os
+    _os.remove(_where)
+print("disk filler done", _written)
+"""
+
+
+def interrupt_swallower():
+    return """
+while True:
+    try:
+        while True:
+            pass
+    except KeyboardInterrupt:
+        print("interrupt ignored")
+"""
+
+
+HTML_ATTACK = ("<script>alert('XSS-script')</script><img src=x onerror=\"alert('XSS-onerror')\">"
+               "<a href=\"javascript:alert('XSS-href')\">click</a><iframe src=\"javascript:alert('XSS-frame')\"></iframe>")
+SVG_ATTACK = ("<svg xmlns='http://www.w3.org/2000/svg' onload=\"alert('XSS-svg-onload')\">"
+              "<script>alert('XSS-svg-script')</script><circle r='4'/></svg>")
+
+
+def html_attack(ctx, grade_id):
+    """Markdown cells and rich outputs carrying scripts, event handlers and javascript: URLs."""
+    notebook = solution_with(ctx, grade_id, f"""
+class _Page:
+    def _repr_html_(self):
+        return {HTML_ATTACK!r}
+    def _repr_svg_(self):
+        return {SVG_ATTACK!r}
+_Page()
+""")
+    index = next(i for i, c in enumerate(notebook.cells) if c.cell_type == "markdown")
+    notebook.cells.insert(index + 1, nbformat.v4.new_markdown_cell(
+        f"My notes.\n\n{HTML_ATTACK}\n\n[a link](javascript:alert('XSS-md-link'))\n\n{SVG_ATTACK}"))
+    return {ctx.source.name: notebook_bytes(notebook)}
+
+
+def linked_notebook(ctx):
+    """The notebook handed in is a link to another student's graded notebook (here: the solution)."""
+    return {ctx.source.name: Link(str(ctx.root / "submitted" / "solution" / ctx.source.parent.name / ctx.source.name))}
+
+
 MNIST, CARDIAC = "mnist_autoencoders", "cardiac_vae"
 
 CASES = [
@@ -227,3 +420,42 @@ CASES = [
          "zero", "the notebook of `cardiac_vae`"),
     Case("broken-huge-outputs", MNIST, huge_outputs, "full", "they were removed before grading"),
 ]
+
+#: The cases of the jail (issue 14): each must leave nothing outside and leak nothing back.
+JAIL_CASES = [
+    # code handed in is data: never imported, by the grader (outside) nor by the kernel
+    Case("jail-code-beside", MNIST, lambda ctx: solution_files(ctx, "build_encoder", IMPORT_PROBE, **code_beside(ctx)),
+         "full", "was set aside"),
+    Case("jail-code-beside", CARDIAC, lambda ctx: solution_files(ctx, "one_hot", IMPORT_PROBE, **code_beside(ctx)),
+         "full", "handed-in code not importable"),
+    # links: handed in (to the gradebook, the secret, a folder, a device), made at run time, hard links, FIFOs
+    Case("jail-links-handed-in", MNIST, lambda ctx: solution_files(
+        ctx, "build_decoder", "",
+        **{"answers_backup.html": Link(str(ctx.root / "gradebook.db")), "data/secret.txt": Link("../../../../.grading_secret"),
+           "source_copy": Link(str(ctx.root / "source")), "zeros.bin": Link("/dev/zero"), "pipe.txt": Fifo(),
+           "notes.txt": b"my own notes", "data/points.csv": b"1,2\n3,4\n"}), "full", "is a symbolic link"),
+    Case("jail-hard-link", CARDIAC, lambda ctx: solution_files(
+        ctx, "one_hot", "", **{"backup.ipynb.txt": HardLink(str(ctx.source))}), "full", "is a hard link"),
+    Case("jail-links-made", MNIST, lambda ctx: solution_files(ctx, "build_encoder", links_probe(ctx)), "full", "links made"),
+    Case("jail-links-made", CARDIAC, lambda ctx: solution_files(ctx, "build_cardiac_encoder", links_probe(ctx)),
+         "full", "links made"),
+    Case("jail-linked-notebook", MNIST, linked_notebook, "zero", "is a symbolic link"),
+    # the grader's environment and paths
+    Case("jail-environment", MNIST, lambda ctx: solution_files(ctx, "reconstruction_loss", environment_probe(ctx)),
+         "full", "environment probe done"),
+    Case("jail-environment", CARDIAC, lambda ctx: solution_files(ctx, "one_hot", environment_probe(ctx)),
+         "full", "environment probe done"),
+    # limits of the whole jail
+    Case("jail-fork-bomb", MNIST, lambda ctx: solution_files(ctx, "build_encoder", fork_bomb()), "full", "fork stopped"),
+    Case("jail-disk-filler", CARDIAC, lambda ctx: solution_files(ctx, "one_hot", disk_filler()), "full", "disk full at"),
+    Case("jail-one-huge-line", MNIST, lambda ctx: solution_files(ctx, "negative_elbo", "print('x' * 48 * 2 ** 20)\n"),
+         "partial", "printed more than"),
+    Case("jail-many-lines", CARDIAC, lambda ctx: solution_files(
+        ctx, "losses", "for _i in range(300000):\n    print('y' * 70)\n"), "partial", "printed more than"),
+    Case("jail-interrupt-swallowed", MNIST, lambda ctx: solution_files(ctx, "kl_divergence", interrupt_swallower()),
+         "partial", "did not stop when interrupted"),
+    # pages: no script from student content in feedback, formgrader or report
+    Case("jail-html", MNIST, lambda ctx: html_attack(ctx, "build_encoder"), "full"),
+    Case("jail-html", CARDIAC, lambda ctx: html_attack(ctx, "one_hot"), "full"),
+]
+CASES += JAIL_CASES

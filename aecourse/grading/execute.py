@@ -30,22 +30,32 @@ import time
 from pathlib import Path
 
 import nbformat
+import zmq
+import zmq.asyncio
 from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
-from nbclient.exceptions import DeadKernelError
+from jupyter_core.utils import run_sync
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell, new_output
 from nbgrader.preprocessors import ClearHiddenTests, Execute
 from traitlets import Bool, Integer
 
-from aecourse.grading import integrity, sandbox, seeds
+from aecourse.grading import handin, integrity, sandbox, scrub, seeds
 from aecourse.judge import phase, remote, verdicts, wire
 
 REPLAY_ENV = "AECOURSE_REPLAY_DIR"
+#: The largest message the grader accepts from a kernel (ZMQ drops bigger ones unread).
+MAX_MESSAGE_BYTES = 64 * 2 ** 20
 
 
 class SandboxKernelManager(AsyncKernelManager):
-    """Starts the IPython kernel inside the sandbox, talking over Unix sockets in a private folder."""
+    """Starts the IPython kernel inside the sandbox, talking over Unix sockets in a private folder.
+
+    The wrapper starts isolated (``python -I``) in that private folder, never in the student's:
+    nothing handed in can be imported by it. The notebook's folder is passed as ``--handin``: the
+    kernel gets a scratch copy of its plain data files. The client's sockets refuse messages
+    over ``MAX_MESSAGE_BYTES`` (one giant output cannot exhaust the grader's memory)."""
 
     def __init__(self, **kwargs):
         kwargs.pop("kernel_name", None)
@@ -54,18 +64,42 @@ class SandboxKernelManager(AsyncKernelManager):
         self.transport = "ipc"
         self.ip = os.path.join(self._socket_dir, "kernel")
         self._kernel_spec = KernelSpec(
-            argv=[sys.executable, "-m", "aecourse.grading.sandbox", "--connection-file", "{connection_file}"],
+            argv=[sys.executable, "-I", "-m", "aecourse.grading.sandbox", "--connection-file", "{connection_file}"],
             display_name="Python 3 (grading sandbox)", language="python", interrupt_mode="message",
             env={}, metadata={})
 
+    async def _async_launch_kernel(self, kernel_cmd, **kw):
+        handin = kw.get("cwd") or os.getcwd()
+        kw["cwd"] = self._socket_dir
+        await super()._async_launch_kernel([*kernel_cmd, "--handin", str(handin)], **kw)
+
+    def client(self, **kwargs):
+        """A client whose sockets refuse (unread) any message over MAX_MESSAGE_BYTES."""
+        context = zmq.asyncio.Context()
+        context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
+        client = super().client(context=context, **kwargs)
+        client._created_context = True  # so that the client destroys it with its channels
+        return client
+
+    def jail_failure(self) -> str | None:
+        """What the wrapper said when the jail could not start (None if it did not fail)."""
+        path = Path(f"{self.connection_file}{sandbox.FAILURE_SUFFIX}")
+        if path.exists():
+            self._jail_failure = path.read_text(errors="replace").strip()
+        return getattr(self, "_jail_failure", None)
+
     async def cleanup_resources(self, restart=False):
+        failure = Path(f"{self.connection_file}{sandbox.FAILURE_SUFFIX}")
+        self.jail_failure()  # kept for the error message, which comes after the clean-up
         await super()._async_cleanup_resources(restart=restart)
         if not restart:
+            failure.unlink(missing_ok=True)
             shutil.rmtree(self._socket_dir, ignore_errors=True)
 
 
 #: Errors the grader itself records in a notebook (as opposed to the student's own errors).
-GRADER_ERRORS = ("IntegrityError", "DeadKernelError", "CellTimeoutError", "NotRun", "GradingError")
+GRADER_ERRORS = ("IntegrityError", "DeadKernelError", "CellTimeoutError", "NotRun", "GradingError",
+                 "OutputLimitError", "HandInError")
 #: MIME types only the grader may write into a test cell (a kernel's own are dropped).
 GRADER_MIMES = (verdicts.MIME, wire.MIME)
 
@@ -100,6 +134,9 @@ class GradingExecute(Execute):
     figures = Bool(False, help="Render the notebook's figures while grading. Off by default: graded "
                                "notebooks train for a few steps only, so their figures show nothing worth "
                                "grading, and drawing them costs about a fifth of the grading time.").tag(config=True)
+    cell_output_bytes = Integer(2 * 2 ** 20, help="Bytes of output one cell may print while grading.").tag(config=True)
+    notebook_output_bytes = Integer(10 * 2 ** 20, help="Bytes of output the whole notebook may print while "
+                                                       "grading.").tag(config=True)
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("kernel_manager_class",
@@ -112,11 +149,14 @@ class GradingExecute(Execute):
         replay_dir = os.environ.get(REPLAY_ENV)
         if replay_dir:
             return replay(nb, resources, Path(replay_dir)), resources
+        unfit = handin.admit(nb, resources, self.config)
+        if unfit:
+            return fail_tests(nb, "HandInError", unfit), resources
         findings = integrity.find_tampering(nb)
         if findings:
             return refuse(nb, findings), resources
         if not sandbox.unsafe_no_sandbox():
-            sandbox.check_available()
+            self._check_jail(resources)
         self._halted = None
         self._deadline = time.monotonic() + self.notebook_timeout
         self._seed = self._notebook_seed(resources)
@@ -171,11 +211,15 @@ class GradingExecute(Execute):
     def _run_for_judge(self, code):
         """Run the agent's request ``code`` in the kernel; its outputs (none of them kept in the notebook)."""
         cell = new_code_cell(code)
+        spent, self._cell_output_bytes = self._notebook_output_bytes, 0
         try:
             self.execute_cell(cell, len(self.nb.cells) - 1, store_history=False)
-        except DeadKernelError:
-            self._halted = "the Python process died while the hidden tests ran (out of memory, or the code ended it)"
+        except (DeadKernelError, CellTimeoutError, OutputLimitError) as stop:
+            self._kill_jail()
+            self._halted = next(why for kind, why in JUDGE_STOPS.items() if isinstance(stop, kind))
             raise remote.LinkError(self._halted) from None
+        finally:
+            self._notebook_output_bytes = spent  # the judge's answers are not the student's output
         return cell.outputs
 
     def _set_timeout(self, seconds):
@@ -213,13 +257,70 @@ class GradingExecute(Execute):
             "evalue": f"this cell ran for more than {self._timeout} s while grading and was stopped "
                       "(a loop that never ends?)",
             "traceback": [f"CellTimeoutError: this cell ran for more than {self._timeout} s while grading"]}
+        self._cell_output_bytes = 0
         try:
             return super().preprocess_cell(cell, resources, index)
-        except DeadKernelError:
-            self._halted = (f"the Python process died while running cell {index + 1} (it ran out of memory, "
-                            "or the code ended the process, e.g. with os._exit)")
-            cell.outputs.append(error_output("DeadKernelError", f"{self._halted[0].upper()}{self._halted[1:]}."))
+        except (DeadKernelError, CellTimeoutError, OutputLimitError) as stop:
+            self._kill_jail()
+            ename, self._halted = self._stop_reason(stop, index)
+            cell.outputs.append(error_output(ename, f"{self._halted[0].upper()}{self._halted[1:]}."))
             return cell, resources
+
+    def _stop_reason(self, stop, index):
+        """(error name, why) for the cell that ended the notebook."""
+        if self._overrun:
+            return self._overrun
+        if isinstance(stop, DeadKernelError):
+            return "DeadKernelError", (f"the Python process died while running cell {index + 1} (it ran out of "
+                                       "memory, or the code ended the process, e.g. with os._exit)")
+        return "CellTimeoutError", (f"cell {index + 1} did not stop when interrupted at its time limit "
+                                    f"({self._timeout} s), so its Python process was ended (code that catches "
+                                    "KeyboardInterrupt in a loop?)")
+
+    # -- the kernel: start, outputs, stop ----------------------------------------------
+    async def async_start_new_kernel_client(self):
+        """Start the kernel's client; a kernel that cannot start is the grader's failure, not the student's."""
+        self._overrun, self._notebook_output_bytes, self._cell_output_bytes = None, 0, 0
+        manager = self.km
+        try:
+            return await super().async_start_new_kernel_client()
+        except Exception as error:
+            said = manager.jail_failure() if isinstance(manager, SandboxKernelManager) else None
+            forget_ungraded_submission(getattr(self, "resources", {}), self.config)
+            raise GraderFailure(f"the grading kernel could not start ({said or f'{type(error).__name__}: {error}'}). "
+                                f"This is a problem of the grading machine, not of the submission. {GRADER_FIX}") from error
+
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)
+
+    def _check_jail(self, resources):
+        """The jail works here, or grading stops: a grader failure, recorded as no grade."""
+        try:
+            sandbox.check_available()
+        except sandbox.SandboxUnavailable as error:
+            forget_ungraded_submission(resources, self.config)
+            raise GraderFailure(str(error)) from error
+
+    def output(self, outs, msg, display_id, cell_index):
+        """nbclient's output handling, with the output capped as it arrives (per cell, per notebook) and
+        the grading machine's paths scrubbed."""
+        size = message_bytes(msg.get("content", {}))
+        self._cell_output_bytes += size
+        self._notebook_output_bytes += size
+        for used, limit, what in ((self._cell_output_bytes, self.cell_output_bytes, f"cell {cell_index + 1}"),
+                                  (self._notebook_output_bytes, self.notebook_output_bytes, "the notebook")):
+            if used > limit and self._overrun is None:
+                self._overrun = ("OutputLimitError", f"{what} printed more than {limit / 2 ** 20:g} MB of output "
+                                 "while grading, so the notebook was stopped there")
+                self._kill_jail()
+            if self._overrun:
+                raise OutputLimitError(self._overrun[1])
+        return scrub.scrub_output(super().output(outs, msg, display_id, cell_index))
+
+    def _kill_jail(self):
+        """End the kernel (and its whole jail) at once."""
+        process = getattr(getattr(self.km, "provisioner", None), "process", None)
+        if process is not None and process.poll() is None:
+            process.terminate()
 
     def _get_timeout(self, cell):
         return getattr(self, "_timeout", self.cell_timeout)
@@ -240,12 +341,70 @@ def kernel_outputs(outputs):
 def refuse(nb, findings):
     """Fail every test cell of a notebook that tampers with the test machinery, saying why."""
     listed = "; ".join(map(str, findings[:5])) + ("; ..." if len(findings) > 5 else "")
-    message = (f"this notebook was not run, because it changes what the tests rely on ({listed}). "
-               "No exercise needs this. Remove it and submit again, or ask your instructor.")
+    return fail_tests(nb, "IntegrityError", f"this notebook was not run, because it changes what the tests rely on "
+                                            f"({listed}). No exercise needs this. Remove it and submit again, or "
+                                            "ask your instructor.")
+
+
+def fail_tests(nb, ename, message):
+    """Run nothing: every test cell fails with ``ename: message``."""
     for cell in nb.cells:
         if cell.cell_type == "code":
-            cell.outputs = [error_output("IntegrityError", message)] if is_test_cell(cell) else []
+            cell.outputs = [error_output(ename, message)] if is_test_cell(cell) else []
     return nb
+
+
+class GraderFailure(Exception):
+    """The grader itself failed (the jail or the kernel could not start): no score may be recorded.
+    (Not a RuntimeError: nbgrader would retry, then blame the student's code.)"""
+
+
+class OutputLimitError(RuntimeError):
+    """A cell or the notebook printed more than its output budget."""
+
+
+#: Why the kernel could not be asked any more, when it stopped while the judge asked.
+JUDGE_STOPS = {
+    DeadKernelError: "the Python process died while the hidden tests used your code (out of memory, or the code "
+                     "ended it)",
+    CellTimeoutError: "your code did not stop when interrupted at its time limit while the hidden tests used it, "
+                      "so its Python process was ended",
+    OutputLimitError: "your code printed more than the output limit while the hidden tests used it",
+}
+
+
+GRADER_FIX = ("Check the jail on this machine with `python -m aecourse.grading.sandbox --check`, fix what it "
+              "says, then grade again.")
+
+
+def forget_ungraded_submission(resources, config) -> None:
+    """Under plain ``nbgrader autograde``, which enters a submission in the gradebook before running it,
+    remove that entry again if it holds no grade yet: a grader failure must not read as a zero."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    grading = (resources or {}).get("nbgrader", {})
+    if not grading.get("db_url"):
+        return
+    course_id = config.get("CourseDirectory", {}).get("course_id", "")
+    with Gradebook(grading["db_url"], course_id) as gradebook:
+        try:
+            submission = gradebook.find_submission(grading["assignment"], grading["student"])
+        except MissingEntry:
+            return
+        grades = [grade for notebook in submission.notebooks for grade in notebook.grades]
+        if all(grade.auto_score is None and grade.manual_score is None for grade in grades):
+            gradebook.remove_submission(grading["assignment"], grading["student"])
+
+
+def message_bytes(content) -> int:
+    """About how many bytes an output message carries (its texts and data)."""
+    if isinstance(content, str):
+        return len(content)
+    if isinstance(content, dict):
+        return sum(message_bytes(value) for value in content.values())
+    if isinstance(content, (list, tuple)):
+        return sum(message_bytes(value) for value in content)
+    return 8
 
 
 def replay(nb, resources, replay_dir):

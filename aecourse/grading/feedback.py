@@ -19,30 +19,17 @@ from __future__ import annotations
 
 import html
 import re
-import sys
-from pathlib import Path
 
 from nbconvert.exporters import HTMLExporter
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 from aecourse.grading.execute import GRADER_MIMES, is_test_cell
+from aecourse.grading.scrub import scrub, scrub_output
 from aecourse.judge.verdicts import failure_text
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 STUDENT_FRAME = re.compile(r"^(Cell In\[\d+\], line \d+|File <string>|Input In \[\d+\])")
 HIDDEN_NOTE = "# (hidden tests: their code is not shown; their outcome is below)\n"
-
-
-def grader_paths():
-    """Folders of the grading machine that must not show in feedback, longest first."""
-    places = {sys.prefix, sys.base_prefix, str(Path.home()), str(Path.cwd())}
-    return sorted((p for p in places if p not in ("/", "")), key=len, reverse=True)
-
-
-def scrub(text: str) -> str:
-    for place in grader_paths():
-        text = text.replace(place, "…")
-    return text
 
 
 def student_frames(traceback, own_count=None):
@@ -89,9 +76,7 @@ def outcome_outputs(cell, hints=()):
         elif any(mime in output.get("data", {}) for mime in GRADER_MIMES):
             continue
         else:
-            if output.output_type == "stream":
-                output.text = scrub(output.text)
-            kept.append(output)
+            kept.append(scrub_output(output))
     lines = []
     for error in failures:
         message = scrub(error.evalue) if error.evalue else "(the check failed without a message)"
@@ -142,7 +127,7 @@ class RedactHiddenTests(NbGraderPreprocessor):
             cell.source = visible
             cell.outputs = outcome_outputs(cell, self._hints.get(cell.metadata["nbgrader"]["grade_id"], ()))
         else:
-            cell.outputs = [scrub_student_error(o) if o.output_type == "error" else o for o in cell.outputs]
+            cell.outputs = [scrub_student_error(o) if o.output_type == "error" else scrub_output(o) for o in cell.outputs]
         return cell, resources
 
 

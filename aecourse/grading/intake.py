@@ -12,6 +12,10 @@ grades instead (``--CourseDirectory.submitted_directory``), and ``submitted/`` i
 - an invalid, missing or wrong-assignment notebook is replaced by the blank release notebook,
   so every test cell scores 0;
 
+- a file beside the notebook is kept only if it is plain data (:mod:`.handin`): links, hard
+  links, special files and Python code are set aside, and a notebook that is a link is not
+  read (it could be another student's);
+
 and every such case gets a *grader's note*: a markdown cell at the top of the graded notebook
 (the formgrader and the feedback show it) and a line in the grading summary.
 """
@@ -25,6 +29,8 @@ from pathlib import Path
 
 import nbformat
 from nbformat.v4 import new_markdown_cell
+
+from aecourse.grading import handin
 
 NOTE_MARKER = "aecourse_grader_note"
 HUGE_BYTES = 20 * 2 ** 20
@@ -87,16 +93,19 @@ def stage_submission(submitted: Path, staging: Path, assignment: str, expected: 
     """
     staged = Staged(student=submitted.parent.name, assignment=assignment)
     staging.mkdir(parents=True, exist_ok=True)
-    for path in submitted.rglob("*"):
-        if path.is_file() and path.suffix != ".ipynb":
-            target = staging / path.relative_to(submitted)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, target)
-    present = sorted(p for p in submitted.glob("*.ipynb"))
+    kept, refused = handin.sort_out(submitted, skip_suffixes=(".ipynb",))
+    for relative in kept:
+        target = staging / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(submitted / relative, target, follow_symlinks=False)
+    set_aside = handin.notes(refused)
+    present = sorted(p for p in submitted.glob("*.ipynb") if p.relative_to(submitted) not in refused)
     unmatched = [p for p in present if p.stem not in expected]
     for name, release in expected.items():
         path = submitted / f"{name}.ipynb"
-        notes = []
+        notes = list(set_aside)
+        if Path(name + ".ipynb") in refused:
+            path = submitted / f"{name}.ipynb.set-aside"  # read as missing: its note says why
         own_ids = grade_ids(nbformat.read(release, as_version=4))
         if not path.exists() and len(unmatched) == 1 and len(expected) == 1:
             path = unmatched.pop()
@@ -129,5 +138,5 @@ def stage_submission(submitted: Path, staging: Path, assignment: str, expected: 
         target = staging / f"{name}.ipynb"
         nbformat.write(notebook, target)
         staged.notebooks[name] = target
-        staged.notes += notes
+        staged.notes += [note for note in notes if note not in staged.notes]
     return staged

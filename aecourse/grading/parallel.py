@@ -78,6 +78,9 @@ def run_notebook(payload: dict) -> dict:
         try:
             with execute.environment({"NBGRADER_EXECUTION": "autograde"}):
                 notebook, _ = preprocessor.preprocess(notebook, resources)
+        except (execute.GraderFailure, sandbox.SandboxUnavailable) as failure:  # the grading machine's: no score
+            return {"notebook": payload["notebook"], "seconds": time.monotonic() - started, "error": str(failure),
+                    "grader_failure": True}
         except Exception as failure:  # the grader's own trouble: every test cell says so
             error = f"{type(failure).__name__}: {failure}"
             notebook = nbformat.reads(payload["notebook"], as_version=4)
@@ -107,10 +110,12 @@ def prepare(notebook_path: Path, config, db_url: str, assignment: str, student: 
 
 
 def submission_digest(folder: Path, extra: str) -> str:
+    """A digest of a hand-in's plain files, and of the names of what else it holds (never followed)."""
     digest = hashlib.sha256(extra.encode())
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+    for path in sorted(intake.handin.walk(folder)):
         digest.update(str(path.relative_to(folder)).encode())
-        digest.update(path.read_bytes())
+        if intake.handin.refusal(path) is None:
+            digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
@@ -194,6 +199,8 @@ class ClassGrader:
                         futures[client.submit(run_notebook, job.payload, pure=False,
                                               key=f"{job.assignment}-{job.student}-{job.notebook}")] = job
                 for job, result in self._collect(futures):
+                    if result.get("grader_failure"):
+                        raise execute.GraderFailure(f"grading stopped, nothing was recorded: {result['error']}")
                     target = replay / job.student / job.assignment / f"{job.notebook}.ipynb"
                     target.parent.mkdir(parents=True, exist_ok=True)
                     target.write_text(result["notebook"])

@@ -20,12 +20,13 @@ import secrets
 from pathlib import Path
 
 SECRET_FILE = ".grading_secret"
+SECRET_ENV_NAME = "AECOURSE_GRADING_SECRET"  # the secret itself, when the grader's environment holds it
 
 
 def course_secret(course_root) -> bytes:
     """The course's grading secret; created (mode 0600) on first use."""
-    if os.environ.get("AECOURSE_GRADING_SECRET"):
-        return os.environ["AECOURSE_GRADING_SECRET"].encode()
+    if os.environ.get(SECRET_ENV_NAME):
+        return os.environ[SECRET_ENV_NAME].encode()
     path = Path(course_root) / SECRET_FILE
     if not path.exists():
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
