@@ -137,6 +137,9 @@ class GradingExecute(Execute):
     cell_output_bytes = Integer(2 * 2 ** 20, help="Bytes of output one cell may print while grading.").tag(config=True)
     notebook_output_bytes = Integer(10 * 2 ** 20, help="Bytes of output the whole notebook may print while "
                                                        "grading.").tag(config=True)
+    answer_output_bytes = Integer(128 * 2 ** 20, help="Bytes the kernel may send back for one request of the "
+                                                      "judge (its answer: arrays), apart from the student's "
+                                                      "own output budgets.").tag(config=True)
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("kernel_manager_class",
@@ -211,7 +214,7 @@ class GradingExecute(Execute):
     def _run_for_judge(self, code):
         """Run the agent's request ``code`` in the kernel; its outputs (none of them kept in the notebook)."""
         cell = new_code_cell(code)
-        spent, self._cell_output_bytes = self._notebook_output_bytes, 0
+        self._cell_output_bytes, self._asking = 0, True
         try:
             self.execute_cell(cell, len(self.nb.cells) - 1, store_history=False)
         except (DeadKernelError, CellTimeoutError, OutputLimitError) as stop:
@@ -219,7 +222,7 @@ class GradingExecute(Execute):
             self._halted = next(why for kind, why in JUDGE_STOPS.items() if isinstance(stop, kind))
             raise remote.LinkError(self._halted) from None
         finally:
-            self._notebook_output_bytes = spent  # the judge's answers are not the student's output
+            self._asking = False
         return cell.outputs
 
     def _set_timeout(self, seconds):
@@ -280,7 +283,7 @@ class GradingExecute(Execute):
     # -- the kernel: start, outputs, stop ----------------------------------------------
     async def async_start_new_kernel_client(self):
         """Start the kernel's client; a kernel that cannot start is the grader's failure, not the student's."""
-        self._overrun, self._notebook_output_bytes, self._cell_output_bytes = None, 0, 0
+        self._overrun, self._notebook_output_bytes, self._cell_output_bytes, self._asking = None, 0, 0, False
         manager = self.km
         try:
             return await super().async_start_new_kernel_client()
@@ -305,9 +308,13 @@ class GradingExecute(Execute):
         the grading machine's paths scrubbed."""
         size = message_bytes(msg.get("content", {}))
         self._cell_output_bytes += size
-        self._notebook_output_bytes += size
-        for used, limit, what in ((self._cell_output_bytes, self.cell_output_bytes, f"cell {cell_index + 1}"),
-                                  (self._notebook_output_bytes, self.notebook_output_bytes, "the notebook")):
+        if self._asking:  # the kernel answers the judge: arrays, on a budget of their own
+            budgets = ((self._cell_output_bytes, self.answer_output_bytes, "the answer to the hidden tests"),)
+        else:
+            self._notebook_output_bytes += size
+            budgets = ((self._cell_output_bytes, self.cell_output_bytes, f"cell {cell_index + 1}"),
+                       (self._notebook_output_bytes, self.notebook_output_bytes, "the notebook"))
+        for used, limit, what in budgets:
             if used > limit and self._overrun is None:
                 self._overrun = ("OutputLimitError", f"{what} printed more than {limit / 2 ** 20:g} MB of output "
                                  "while grading, so the notebook was stopped there")
