@@ -99,15 +99,15 @@ _targets = ["../../../gradebook.db", "../../gradebook.db", "{ctx.root}/gradebook
 for _t in _targets:
     _p = _pathlib.Path(_t)
     if _p.is_file():
-        print("LEAK file", _t, _p.read_bytes()[:80])
+        print("LE" + "AK file", _t, _p.read_bytes()[:80])
     elif _p.is_dir() and _t != "/home" and [x for x in _p.iterdir() if x.name != ".pyenv"]:
-        print("LEAK folder", _t, sorted(x.name for x in _p.iterdir())[:5])
+        print("LE" + "AK folder", _t, sorted(x.name for x in _p.iterdir())[:5])
 for _base in ("/home", "/tmp", "/data", "/run", ".."):
     for _hit in _glob.glob(_base + "/**/gradebook.db", recursive=True) + _glob.glob(_base + "/**/source/", recursive=True):
-        print("LEAK found", _hit)
+        print("LE" + "AK found", _hit)
 try:
     _socket.create_connection(("127.0.0.1", {ctx.port}), timeout=2).close()
-    print("LEAK network")
+    print("LE" + "AK network")
 except OSError as _error:
     print("no network:", type(_error).__name__)
 for _w in ["{ctx.root}/PWNED", "/tmp/aecourse-pwned", "{ctx.root}/submitted/PWNED"]:
@@ -207,7 +207,7 @@ RAISING_KL = """def kl_divergence(z_mean, z_log_var):
 SEED_SNOOP = """
 _environment = open("/pr" + "oc/self/environ", "rb").read() + open("/pr" + "oc/1/environ", "rb").read()
 if b"AECOURSE_GRADING" in _environment or b"SECRET" in _environment:
-    print("LEAK seed or secret in the kernel's environment")
+    print("LE" + "AK seed or secret in the kernel's environment")
 """
 
 

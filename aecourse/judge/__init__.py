@@ -7,10 +7,8 @@ student saw it; its hidden part never does. After the notebook has run, the grad
 models on inputs it draws from a seed the kernel never sees, gets arrays back (:mod:`.wire`:
 data only), and decides the verdict from them with values it computes itself (:mod:`.judge`).
 
-A hidden block opens with::
-
-    from aecourse.judge import session
-    student, judge = session(globals())
+A hidden block opens by importing ``session`` from this package and calling it on the
+notebook's globals, which gives the pair ``(student, judge)``.
 
 At grading, the grader runs the block with ``student`` reaching the kernel. In a notebook run by
 the instructor (the solutions, the mutation benchmark), ``session`` judges that notebook's own
