@@ -160,7 +160,7 @@ class GradingExecute(Execute):
             return refuse(nb, findings), resources
         if not sandbox.unsafe_no_sandbox():
             self._check_jail(resources)
-        self._halted = None
+        self._halted, self._halted_at = None, None
         self._deadline = time.monotonic() + self.notebook_timeout
         self._seed = self._notebook_seed(resources)
         self._hidden, full_sources = self._take_hidden_tests(nb)
@@ -168,6 +168,8 @@ class GradingExecute(Execute):
         try:
             with environment(self._kernel_environment()):
                 nb, resources = super().preprocess(nb, resources, retries)
+                if self._halted_at is not None:
+                    self._judge_after_halt()
         finally:
             for index, source in full_sources.items():
                 nb.cells[index].source = source
@@ -199,17 +201,58 @@ class GradingExecute(Execute):
                     full[index], cell.source = cell.source, visible
         return hidden, full
 
-    def _judge(self):
+    def _judge(self, hidden=None):
         """The judge phase (after the last cell, with the kernel still running): every hidden part.
         Its requests run in a scratch cell at the end of the notebook (nbclient writes each executed
         cell back into the notebook), removed afterwards: nothing they print is kept."""
+        if self._halted_at is not None and hidden is None:
+            return  # the notebook stopped early: _judge_after_halt judges what ran
         self.nb.cells.append(new_code_cell(""))
         try:
-            self._verdicts = phase.judge_cells(
-                self._hidden, self._run_for_judge, lambda grade_id: seeds.cell_seed(self._seed, grade_id),
-                self._deadline, self.cell_timeout, self._set_timeout, lambda: self._halted)
+            self._verdicts.update(phase.judge_cells(
+                self._hidden if hidden is None else hidden, self._run_for_judge,
+                lambda grade_id: seeds.cell_seed(self._seed, grade_id),
+                self._deadline, self.cell_timeout, self._set_timeout, lambda: self._halted))
         finally:
             self.nb.cells.pop()
+
+    def _judge_after_halt(self):
+        """The notebook stopped at cell k (its kernel died or was ended, or its time ran out): in a fresh
+        jail, run its cells before k again, their outputs dropped (the first run's stay), then judge the
+        test cells before k, so that a crash late in the notebook costs only what comes after it. The
+        test cells from k on fail with the reason."""
+        reason, stop = self._halted, self._halted_at
+        for index, (grade_id, _) in self._hidden.items():
+            if index >= stop:
+                self._verdicts[index] = phase.not_run(reason)
+        earlier = {index: block for index, block in self._hidden.items() if index < stop}
+        if not earlier:
+            return
+        self._halted, self._deadline = None, time.monotonic() + self.notebook_timeout
+        with self.setup_kernel():
+            self.nb.cells.append(new_code_cell(""))
+            try:
+                for cell in self.nb.cells[:stop]:
+                    if cell.cell_type == "code" and not self._halted:
+                        self._run_again(cell.source)
+            finally:
+                self.nb.cells.pop()
+            self._judge(earlier)
+
+    def _run_again(self, code):
+        """One of the student's cells, run again before the judge (its outputs are not kept)."""
+        remaining = self._deadline - time.monotonic()
+        if remaining < 1:
+            self._halted = "the notebook used up its grading time again before its hidden tests could run"
+            return
+        self._timeout = int(max(1, min(self.cell_timeout, remaining)))
+        scratch = new_code_cell(code)
+        self._cell_output_bytes = 0
+        try:
+            self.execute_cell(scratch, len(self.nb.cells) - 1)
+        except (DeadKernelError, CellTimeoutError, OutputLimitError) as stop:
+            self._kill_jail()
+            self._halted = next(why for kind, why in JUDGE_STOPS.items() if isinstance(stop, kind))
 
     def _run_for_judge(self, code):
         """Run the agent's request ``code`` in the kernel; its outputs (none of them kept in the notebook)."""
@@ -249,6 +292,7 @@ class GradingExecute(Execute):
             return cell, resources
         remaining = self._deadline - time.monotonic()
         if self._halted is None and remaining < 1:
+            self._halted_at = index
             self._halted = (f"the notebook used up its grading time ({self.notebook_timeout} s) "
                             "before this cell: look for a loop that never ends or a very long training run above")
         if self._halted:
@@ -266,6 +310,7 @@ class GradingExecute(Execute):
         except (DeadKernelError, CellTimeoutError, OutputLimitError) as stop:
             self._kill_jail()
             ename, self._halted = self._stop_reason(stop, index)
+            self._halted_at = index
             cell.outputs.append(error_output(ename, f"{self._halted[0].upper()}{self._halted[1:]}."))
             return cell, resources
 

@@ -72,7 +72,7 @@ def judge_cells(hidden, run, seeds_of, deadline, cell_timeout, set_timeout, halt
         if reason is None and remaining < 1:
             reason = "the notebook used up its grading time before its hidden tests ran"
         if reason:
-            verdicts[index] = Verdict(False, f"the hidden tests were not run: {reason}", kind=STOPPED)
+            verdicts[index] = not_run(reason)
             continue
         set_timeout(int(max(1, min(cell_timeout, remaining))))
         started, session.log = time.monotonic(), []
@@ -80,6 +80,11 @@ def judge_cells(hidden, run, seeds_of, deadline, cell_timeout, set_timeout, halt
         verdict.calls = session.log[:40] + [f"({len(session.log)} requests, {time.monotonic() - started:.2f} s)"]
         verdicts[index] = verdict
     return verdicts
+
+
+def not_run(reason):
+    """The verdict of hidden tests that could not run, and why."""
+    return Verdict(False, f"the hidden tests were not run: {reason}", kind=STOPPED)
 
 
 def verdict_outputs(verdict):
