@@ -246,24 +246,27 @@ class GradingExecute(Execute):
             self._halted = "the notebook used up its grading time again before its hidden tests could run"
             return
         self._timeout = int(max(1, min(self.cell_timeout, remaining)))
-        scratch = new_code_cell(code)
-        self._cell_output_bytes = 0
-        try:
-            self.execute_cell(scratch, len(self.nb.cells) - 1)
-        except (DeadKernelError, CellTimeoutError, OutputLimitError) as stop:
-            self._kill_jail()
-            self._halted = next(why for kind, why in JUDGE_STOPS.items() if isinstance(stop, kind))
+        self._run_in_scratch(code, asking=False)
 
     def _run_for_judge(self, code):
         """Run the agent's request ``code`` in the kernel; its outputs (none of them kept in the notebook)."""
+        outputs = self._run_in_scratch(code, asking=True)
+        if outputs is None:
+            raise remote.LinkError(self._halted)
+        return outputs
+
+    def _run_in_scratch(self, code, asking):
+        """Run ``code`` in the scratch cell at the end of the notebook: its outputs, or None when the kernel
+        stopped under it (then the jail is ended and ``_halted`` says why). ``asking``: a judge's request,
+        whose answer has its own output budget and stays out of the kernel's history."""
         cell = new_code_cell(code)
-        self._cell_output_bytes, self._asking = 0, True
+        self._cell_output_bytes, self._asking = 0, asking
         try:
-            self.execute_cell(cell, len(self.nb.cells) - 1, store_history=False)
+            self.execute_cell(cell, len(self.nb.cells) - 1, store_history=not asking)
         except (DeadKernelError, CellTimeoutError, OutputLimitError) as stop:
             self._kill_jail()
             self._halted = next(why for kind, why in JUDGE_STOPS.items() if isinstance(stop, kind))
-            raise remote.LinkError(self._halted) from None
+            return None
         finally:
             self._asking = False
         return cell.outputs
