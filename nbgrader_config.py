@@ -21,11 +21,12 @@ from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
 from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern,  # noqa: E402
                                     LimitOutput, SaveAutoGrades)
 
-# nbgrader copies a hand-in's files by following links: it copies plain files only here
-# (aecourse/grading/handin.py), so a link to the gradebook or to /dev/zero is never read.
-from aecourse.grading.handin import guard_nbgrader_copies  # noqa: E402
+# nbgrader reads a hand-in's files by following links: here it reads plain files only, the notebook
+# included (aecourse/grading/handin.py), so a link to the gradebook or to /dev/zero is never read.
+from aecourse.grading.handin import guard_nbgrader_copies, guarded_notebook_exporter  # noqa: E402
 
 guard_nbgrader_copies()
+c.Autograde.exporter_class = guarded_notebook_exporter()
 c.Autograde.autograde_preprocessors = [GradingExecute, IgnorePattern, ClearMetadataPreprocessor,
                                        LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
 # A graded notebook trains for a few steps only (aecourse.runtime.QUICK): its cells run in about

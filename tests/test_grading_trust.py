@@ -3,6 +3,7 @@ hostile code learns nothing and gains nothing, broken submissions get a record t
 feedback shows outcomes but no hidden test, and hidden-test inputs are reproducible."""
 
 import html
+import os
 import re
 import stat
 import subprocess
@@ -469,3 +470,38 @@ def test_plain_nbgrader_autograde_keeps_handed_in_links_out(tmp_path):
     assert what_leaked(course, case, hidden_test_lines(course, case.assignment)) == []
     summary = course.summary(case.assignment, case.name)
     assert summary["code_score"] == summary["max_code_score"]
+
+
+@pytest.mark.grading
+def test_plain_nbgrader_autograde_never_reads_a_notebook_or_timestamp_handed_in_as_a_link(tmp_path):
+    """Plain `nbgrader autograde`: a notebook or a timestamp.txt handed in as a link to /dev/zero, or as
+    a FIFO, is never read (reading it would never end); the submission gets a graded notebook that says
+    why it was not graded, and the rest of the class is graded."""
+    from aecourse.course import Course
+
+    assignment = "mnist_autoencoders"
+    course = Course.copy_of(tmp_path / "course", assignments=(assignment,))
+    course.generate_release(assignment)
+    name = course.notebook("source", assignment).name
+    hand_ins = {"zero-link": {name: trust_submissions.Link("/dev/zero"),
+                              "timestamp.txt": trust_submissions.Link("/dev/zero")},
+                "fifo": {name: trust_submissions.Fifo(), "timestamp.txt": trust_submissions.Fifo()},
+                "good-timestamp-fifo-notebook": {name: trust_submissions.Fifo(),
+                                                 "timestamp.txt": b"2026-12-01 10:00:00.000000 UTC"}}
+    for student, files in hand_ins.items():
+        trust_submissions.write_files(course.root / "submitted" / student / assignment, files)
+    result = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", assignment], cwd=course.root,
+                            capture_output=True, text=True, timeout=600,
+                            env={**os.environ, "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin"})
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    course.run("generate_feedback", assignment)
+    for student in hand_ins:
+        graded = course.root / "autograded" / student / assignment / name
+        assert graded.is_file() and not graded.is_symlink(), f"{student}: no graded notebook"
+        text = graded.read_text()
+        assert "was not graded" in text and ("symbolic link" in text or "not a regular file" in text), student
+        assert course.summary(assignment, student)["code_score"] == 0
+        assert (course.root / "feedback" / student / assignment).is_dir(), f"{student}: no feedback"
+        for path in (course.root / "autograded" / student / assignment).rglob("*"):
+            assert path.is_file() and not path.is_symlink() and path.stat().st_size < 20 * 2 ** 20, path
+    assert (course.root / "submitted" / "zero-link" / assignment / name).is_symlink(), "the hand-in was changed"

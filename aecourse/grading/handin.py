@@ -99,15 +99,89 @@ def remove(path: Path) -> None:
         path.unlink()
 
 
+#: The largest notebook the grader reads (nbgrader's own limit for the files it copies).
+NOTEBOOK_BYTES_LIMIT = 100 * 2 ** 20
+TIMESTAMP_BYTES_LIMIT = 1024
+
+
+def read_plain(path: Path, limit_bytes: int) -> tuple[bytes | None, str | None]:
+    """(content, None) of a plain data file, or (None, why not): opened without following a link
+    and without blocking on a FIFO, checked on the opened file, read up to ``limit_bytes``."""
+    why = refusal(path)
+    if why:
+        return None, why
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as error:
+        return None, f"it could not be read ({error.strerror})"
+    with os.fdopen(descriptor, "rb") as file:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode) or info.st_nlink > 1:
+            return None, "it is not a regular file (a device, FIFO or socket)"
+        content = file.read(limit_bytes + 1)
+    if len(content) > limit_bytes:
+        return None, f"it is larger than the {limit_bytes / 2 ** 20:g} MB a notebook may have"
+    return content, None
+
+
+def refused_notebook(path: Path) -> str | None:
+    """Why the notebook file handed in at ``path`` is not graded; None when it is a plain file."""
+    return read_plain(path, NOTEBOOK_BYTES_LIMIT)[1] if os.path.lexists(path) else None
+
+
+def guarded_notebook_exporter():
+    """nbgrader's notebook exporter (``c.Autograde.exporter_class``) that reads a notebook only if
+    it is a plain file: a notebook handed in as a link to /dev/zero, a FIFO or a device is never read
+    (nbconvert's own ``open`` would read it for ever). In its place comes the assignment's release
+    notebook (what the student was given), which :func:`admit` then grades as not handed in, saying why."""
+    import datetime
+
+    import nbformat
+    from nbconvert.exporters import NotebookExporter
+
+    class PlainFileNotebookExporter(NotebookExporter):
+        def from_filename(self, filename, resources=None, **kw):
+            path = Path(filename)
+            content, _ = read_plain(path, NOTEBOOK_BYTES_LIMIT)
+            resources = resources if resources is not None else {}
+            if not resources.get("metadata"):
+                resources["metadata"] = {}
+            modified = datetime.datetime.fromtimestamp(os.lstat(path).st_mtime, tz=datetime.timezone.utc)
+            resources["metadata"].update(name=path.stem, path=str(path.parent),
+                                         modified_date=modified.strftime("%B %-d, %Y"))
+            if content is None:
+                coursedir = self.parent.coursedir
+                content = Path(coursedir.format_path(coursedir.release_directory, ".", path.parent.name),
+                               path.name).read_bytes()
+            return self.from_notebook_node(nbformat.reads(content.decode("utf-8"), as_version=4), resources, **kw)
+
+    return PlainFileNotebookExporter
+
+
 def guard_nbgrader_copies() -> None:
-    """Make nbgrader's own copies (submitted/ -> autograded/ -> feedback/, by ``shutil.copy``, which
-    follows links) skip every entry that is not a plain file: a link to the gradebook or to
-    /dev/zero is never read. nbgrader has no setting for this, so its file finder is wrapped; call
-    it from nbgrader_config.py."""
+    """Make nbgrader's own reads of a hand-in follow no link: its copies (submitted/ -> autograded/ ->
+    feedback/, by ``shutil.copy``, which follows links) skip every entry that is not a plain file, and a
+    ``timestamp.txt`` that is not one is not read (the submission then has no time stamp, with a warning):
+    a link to the gradebook or to /dev/zero is never read. nbgrader has no setting for these, so its file
+    finder and its time-stamp reader are wrapped; call it from nbgrader_config.py. (The notebook itself is
+    read by :func:`guarded_notebook_exporter`, a setting.)"""
     from nbgrader.converters import base
+    from nbgrader.coursedir import CourseDirectory
 
     if getattr(base.find_all_files, "plain_only", False):
         return
+    read_timestamp = CourseDirectory.get_existing_timestamp
+
+    def plain_timestamp(self, dest_path):
+        path = Path(dest_path) / "timestamp.txt"
+        if os.path.lexists(path):
+            _, why = read_plain(path, TIMESTAMP_BYTES_LIMIT)
+            if why:
+                self.log.warning("%s was not read: %s; the submission has no time stamp", path, why)
+                return None
+        return read_timestamp(self, dest_path)
+
+    CourseDirectory.get_existing_timestamp = plain_timestamp
     original = base.find_all_files
 
     def find_plain_files(path, exclude=None):
@@ -140,7 +214,7 @@ def admit(nb, resources, config) -> str | None:
     coursedir = CourseDirectory(config=config)
     submitted = Path(coursedir.format_path(coursedir.submitted_directory, grading["student"], grading["assignment"]))
     notebook = submitted / f"{grading['notebook']}.ipynb"
-    why = refusal(notebook) if os.path.lexists(notebook) else None
+    why = refused_notebook(notebook)
     if why:
         return (f"your `{notebook.name}` was not graded: {why}. Hand in the notebook file itself, saved from "
                 "JupyterLab.")
