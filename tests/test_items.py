@@ -49,8 +49,8 @@ def test_rest_counts_only_items_graded_for_everyone():
     assert items.rest_scores(scores).tolist() == [[2, 1, 3], [1, 0, 1]]
 
 
-def test_full_marks_nobody_scores_not_graded_and_too_few_students():
-    #         full  none  written (nobody graded)  written (2 graded)
+def test_full_marks_nobody_scores_and_not_graded_yet():
+    #         full  none  written (nobody graded)  written (2 of 4 graded)
     scores = [[1, 0, NAN, 2],
               [1, 0, NAN, NAN],
               [1, 0, NAN, NAN],
@@ -60,9 +60,16 @@ def test_full_marks_nobody_scores_not_graded_and_too_few_students():
     assert full.discrimination is None and full.why_undefined == "every student has the same score on it"
     assert none.flags == (items.NOBODY_SCORES,) and none.difficulty == 0.0 and none.discrimination is None
     assert ungraded == items.ItemStats(0, None, None, "not graded yet")
-    # (2 + 0) / 2 students / 2 points = 0.5
-    assert partial.students == 2 and partial.difficulty == 0.5
-    assert partial.discrimination is None and partial.why_undefined.startswith("2 students graded")
+    # no figures until every answer is graded: the first scored are no fair sample
+    assert partial == items.ItemStats(2, None, None, "not graded yet")
+
+
+def test_too_few_students():
+    # 2 students: r is undefined however the scores differ
+    stats = items.analyse([[1, 0], [0, 1]], [1, 1])
+    assert [s.discrimination for s in stats] == [None, None]
+    assert stats[0].why_undefined == "2 students graded: it needs at least 3"
+    assert [s.difficulty for s in stats] == [0.5, 0.5]  # (1 + 0) / 2 / 1
 
 
 def test_an_empty_class():

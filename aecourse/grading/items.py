@@ -6,9 +6,12 @@ graded yet for that student (a written answer awaiting a person). Classical test
 * difficulty: the share of the available points earned, mean score / maximum score;
 * discrimination: the corrected item-total correlation, Pearson's r (point-biserial for a
   right/wrong item) between the item's score and the rest of the score, the total of the other
-  items without this one. The rest counts only the items graded for every student, so a student
-  awaiting a grader is not a weak student. It is undefined (None, with the reason) for fewer than
+  items without this one. It is undefined (None, with the reason) for fewer than
   ``MIN_STUDENTS`` students, or when the item or the rest is the same for every student.
+
+An item not graded for every student has no figures yet ("not graded yet"): the answers scored
+first (nbgrader scores a blank written answer 0 by itself) are not a fair sample. The rest counts
+only the items graded for every student, so a student awaiting a grader is not a weak student.
 
 The class report (:mod:`.report`) shows them for every test cell and written question.
 """
@@ -28,7 +31,7 @@ NEGATIVE = "negative discrimination: good students fail it more than weak ones: 
 @dataclass(frozen=True)
 class ItemStats:
     students: int  # students this item is graded for
-    difficulty: float | None  # None: graded for nobody, or worth no points
+    difficulty: float | None  # None: not graded for every student yet, or worth no points
     discrimination: float | None
     why_undefined: str = ""  # why discrimination is None, in words
     flags: tuple = ()  # FULL_MARKS, NOBODY_SCORES, NEGATIVE
@@ -76,15 +79,15 @@ def analyse(scores: np.ndarray, max_scores) -> list[ItemStats]:
     shares = difficulty(scores, max_scores)
     stats = []
     for item, maximum in enumerate(max_scores):
-        graded = ~np.isnan(scores[:, item])
-        x, rest = scores[graded, item], rests[graded, item]
-        if not len(x):
-            stats.append(ItemStats(0, None, None, "not graded yet"))
+        graded = int((~np.isnan(scores[:, item])).sum())
+        if graded < len(scores) or not graded:
+            stats.append(ItemStats(graded, None, None, "not graded yet"))
             continue
+        x, rest = scores[:, item], rests[:, item]
         r, why = correlation(x, rest)
         flags = ((FULL_MARKS,) if maximum > 0 and np.allclose(x, maximum) else ()) + \
                 ((NOBODY_SCORES,) if np.allclose(x, 0) else ()) + \
                 ((NEGATIVE,) if r is not None and r < 0 else ())
         share = None if np.isnan(shares[item]) else float(shares[item])
-        stats.append(ItemStats(len(x), share, r, why, flags))
+        stats.append(ItemStats(graded, share, r, why, flags))
     return stats

@@ -350,7 +350,7 @@ def misconceptions_section(report):
 def item_row(report, item, stats, counted):
     kind = "test cell" if item in report.test_cells else "written question"
     graded = f"{stats.students}" if stats.students == counted else f"{stats.students} of {counted}"
-    if not stats.students:
+    if stats.students < counted or not counted:
         return [f"<code>{esc(item)}</code>", kind, f"{report.points[item]:g}", graded, "not graded yet",
                 "not graded yet", ""]
     share = "n/a: worth no points" if stats.difficulty is None else f"{stats.difficulty:.2f}"
@@ -366,7 +366,8 @@ def items_section(report):
     text = ("<h2>Item analysis</h2><p class='muted'>difficulty: the share of the item's points the class "
             "earned (1: everyone full marks); discrimination: the correlation between the item's score and the "
             "rest of the score (the other items graded for everyone): near 0, the item does not tell stronger "
-            "students from weaker ones; below 0, stronger students fail it more, which is usually a broken test.</p>"
+            "students from weaker ones; below 0, stronger students fail it more, which is usually a broken test. "
+            "A written question has figures once every answer is graded.</p>"
             f"<p>Over {counted} graded submissions; {len(left_out)} left out"
             + (f" ({esc(', '.join(f'{n} {status}' for status, n in sorted(why.items())))}): their scores "
                "say nothing about the items" if left_out else "") + ".</p>")
