@@ -159,7 +159,8 @@ def test_make_grade_writes_both_files_or_says_why_not(course, monkeypatch, capsy
     (course.root / lms.DEFAULT_MAP).write_text(IDS)
     assert cli.main(["--root", root]) == 0
     assert "Grades for Canvas" in capsys.readouterr().out
-    assert read(course.root / "grades-canvas.csv")[2][2] == "S100" and read(course.root / "grades-moodle.csv")[1][0] == "S100"
+    assert read(course.root / "grades-canvas.csv")[2][2] == "S100"  # alice's SIS User ID
+    assert read(course.root / "grades-moodle.csv")[1][0] == "S100"  # her ID number
 
 
 def test_make_grade_without_emails_or_map_writes_none(tmp_path, monkeypatch, capsys):
