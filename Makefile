@@ -6,7 +6,8 @@
 #   make handout    build/handout/<assignment>/ (+ .zip): what a student receives
 #   make release    rebuild release/ from source/ (nbgrader generate_assignment)
 #   make solutions  rebuild solutions/ (executed instructor notebooks + HTML)
-#   make grade      autograde everything in submitted/ in parallel (sandboxed), feedback, grades.csv, class reports
+#   make grade      autograde everything in submitted/ in parallel (sandboxed), feedback, grades.csv,
+#                   grades for Canvas and Moodle (grades-canvas.csv, grades-moodle.csv), class reports
 #   make report     the class reports again (reports/<assignment>.html), from the gradebook
 #   make bench      the benchmarks (throughput, quality, notebook wall time, autograde cost, mutation kill rate)
 

@@ -22,6 +22,10 @@ class NbgraderError(RuntimeError):
     """An nbgrader command failed; the message holds the end of its log."""
 
 
+class GradebookMissing(FileNotFoundError):
+    """The course has no gradebook yet; the message names where it should be and the fix."""
+
+
 class Course:
     """An nbgrader course rooted at ``root`` (which holds nbgrader_config.py)."""
 
@@ -119,6 +123,15 @@ class Course:
         from nbgrader.api import Gradebook
 
         return Gradebook(self.db_url())
+
+    def existing_gradebook(self):
+        """The gradebook, for reading: a missing SQLite file raises GradebookMissing (opening it
+        would create an empty one)."""
+        url = self.db_url()
+        if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+            raise GradebookMissing(f"no gradebook at {url.removeprefix('sqlite:///')}: grade the class first "
+                                   "(make grade, or nbgrader autograde), or pass --root the course root")
+        return self.gradebook()
 
     def cell_scores(self, assignment, student):
         """{grade_id: (score, max_score)} for every graded cell of a submission."""

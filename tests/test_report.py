@@ -1,6 +1,7 @@
 """The class report: its misconception counts equal the truth of a class graded for real, and it
 renders in a real browser (Debian's Chromium, driven by Playwright)."""
 
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import cardiac_submissions
 import mnist_submissions
 import trust_submissions
 from aecourse.course import Course, solution_answers
-from aecourse.grading import execute, misconceptions, report
+from aecourse.grading import execute, items, misconceptions, report
 from aecourse.tools import demo_class
 
 CATALOGUES = {"mnist_autoencoders": mnist_submissions, "cardiac_vae": cardiac_submissions}
@@ -144,6 +145,36 @@ def test_report_file_shows_the_findings(reports, assignment):
     assert "http://" not in text and "https://" not in text, "the report must read offline"
 
 
+def item_rows(page):
+    """The cells of each row of the report's item table: {grade_id: [td texts]}."""
+    section = page.split("<h2>Item analysis</h2>")[1].split("<h2>")[0]
+    body = section.split("<tbody>")[1].split("</tbody>")[0]
+    rows = [re.findall(r"<td[^>]*>(.*?)</td>", row) for row in body.split("<tr>")[1:]]
+    return section, {re.sub(r"</?code>", "", cells[0]): cells[1:] for cells in rows}
+
+
+@pytest.mark.grading
+@pytest.mark.parametrize("assignment", sorted(CATALOGUES))
+def test_report_file_has_an_item_row_per_graded_cell(reports, graded_class, assignment):
+    built, paths = reports
+    assignment_report = built[assignment]
+    section, rows = item_rows(paths[assignment].read_text())
+    assert list(rows) == assignment_report.items and set(assignment_report.test_cells) <= set(rows)
+    left_out = assignment_report.with_status(*report.NOT_ITEM_SCORED)
+    assert left_out, "the suite's class has submissions that could not be graded"
+    assert f"{len(assignment_report.students) - len(left_out)} graded submissions; {len(left_out)} left out" in section
+    counted = [s.student for s in assignment_report.students if s not in left_out]
+    gradebook = {student: graded_class[assignment].scores(student) for student in counted}
+    for item, (kind, points, students, share, _, _) in rows.items():
+        if item not in assignment_report.test_cells:  # nobody grades the written answers in the suite
+            assert (kind, share) == ("written question", "not graded yet"), item
+            continue
+        # the share of the points earned, from the gradebook itself
+        scores = [gradebook[student][item][0] for student in counted]
+        assert kind == "test cell" and students == str(len(counted))
+        assert float(share) == pytest.approx(sum(scores) / len(scores) / float(points), abs=0.006), item
+
+
 @pytest.mark.grading
 @pytest.mark.parametrize("assignment", sorted(CATALOGUES))
 def test_report_renders_in_chromium(reports, assignment):
@@ -154,10 +185,14 @@ def test_report_renders_in_chromium(reports, assignment):
 def synthetic_report():
     mnist = "mnist_autoencoders"
     cells = ["test_kl_shape", "test_kl_values", "test_elbo_values"]
+    points = {"test_kl_shape": 1, "test_kl_values": 2, "q4_kl_effect": 2, "test_elbo_values": 1}
 
     def student(name, score, grader_errors=(), **outcomes):
         result = report.StudentResult(name, score, 4, 0, 2, True, grader_errors=list(grader_errors),
                                       cells={c: report.CellResult(*outcomes.get(c, (report.PASSED, ""))) for c in cells})
+        # a test cell's points if it passed; the written answer awaits a grader
+        result.scores = {c: points[c] * (result.cells[c].outcome == report.PASSED) for c in cells}
+        result.scores["q4_kl_effect"] = None
         report.classify(result)
         result.misconceptions = misconceptions.diagnose(mnist, result.failures)
         return result
@@ -167,7 +202,9 @@ def synthetic_report():
         student("ada", 4), student("bob", 2, test_kl_values=sign), student("cy", 2, test_kl_values=sign),
         student("dee", 0, ["CellTimeoutError: this cell ran for more than 30 s", "NotRun: This cell was not run"],
                 test_elbo_values=(report.ERRORED, "NameError: name 'negative_elbo' is not defined"),
-                test_kl_values=(report.NOT_RUN, "NotRun: This cell was not run"))])
+                test_kl_values=(report.NOT_RUN, "NotRun: This cell was not run")),
+        student("eve", 3, test_elbo_values=(report.ERRORED, "TypeError: unsupported operand"))],
+        items=["test_kl_shape", "test_kl_values", "q4_kl_effect", "test_elbo_values"], points=points)
 
 
 def test_synthetic_report(tmp_path):
@@ -179,6 +216,27 @@ def test_synthetic_report(tmp_path):
     page = tmp_path / "report.html"
     page.write_text(report.render_html(built))
     check_in_browser(page, tmp_path / "report.png")
+
+
+def test_synthetic_item_analysis():
+    built = synthetic_report()
+    analysed, left_out = built.item_analysis()
+    assert [s.student for s in left_out] == ["dee"]  # stopped early: left out
+    stats = dict(analysed)
+    # ada, bob, cy, eve: test_kl_shape [1, 1, 1, 1], test_kl_values [2, 0, 0, 2], test_elbo_values [1, 1, 1, 0]
+    shape, values, written, elbo = (stats[i] for i in built.items)
+    assert shape.flags == (items.FULL_MARKS,) and shape.difficulty == 1.0 and shape.discrimination is None
+    # test_kl_values: (2+0+0+2) / 4 / 2 = 0.5; the rest (shape + elbo) [2, 2, 2, 1]: deviations [1, -1, -1, 1]
+    # and [.25, .25, .25, -.75]; products sum to -1, squares to 4 and 0.75: r = -1 / sqrt(3) = -0.57735
+    assert values.difficulty == 0.5 and values.discrimination == pytest.approx(-0.57735, abs=1e-5)
+    assert values.flags == (items.NEGATIVE,)
+    assert written.students == 0 and written.why_undefined == "not graded yet"
+    assert elbo.difficulty == 0.75 and elbo.students == 4
+    page = report.items_section(built)
+    assert "Over 4 graded submissions; 1 left out (1 stopped early)" in page
+    assert page.count("<tr>") == 1 + len(built.items)  # the header and one row per graded cell
+    assert "<td>written question</td>" in page and page.count("not graded yet") == 2
+    assert report.esc(items.NEGATIVE) in page and items.FULL_MARKS in page
 
 
 def check_in_browser(page, screenshot):

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from aecourse.course import ASSIGNMENTS, Course
-from aecourse.grading import limits, sandbox
+from aecourse.grading import limits, lms, sandbox
 from aecourse.grading.execute import GraderFailure
 from aecourse.grading.parallel import ClassGrader
 from aecourse.grading.report import write_reports
@@ -39,7 +39,10 @@ def main(argv=None):
     parser.add_argument("--force", action="store_true", help="regrade submissions that have not changed too")
     parser.add_argument("--unsafe-no-sandbox", action="store_true",
                         help="run student code unsandboxed (a single-user self-study machine only)")
-    parser.add_argument("--no-export", action="store_true", help="skip `nbgrader export` to grades.csv")
+    parser.add_argument("--no-export", action="store_true",
+                        help="skip `nbgrader export` to grades.csv, and the LMS files grades-canvas.csv, grades-moodle.csv")
+    parser.add_argument("--lms-map", type=Path, help="id map for the LMS files, header nbgrader_id,lms_id[,email] "
+                                                     f"(default: {lms.DEFAULT_MAP} in the course root, if there)")
     args = parser.parse_args(argv)
     if args.unsafe_no_sandbox:
         os.environ["AECOURSE_UNSAFE_NO_SANDBOX"] = "1"
@@ -62,12 +65,20 @@ def main(argv=None):
         print(summary_table(outcomes))
         problems = sum(bool(o.problems) for o in outcomes)
         print(f"\n{len(outcomes)} notebooks graded, {problems} with a grader's note (see the notes column).")
+    lms_error = None
     if not args.no_export:
         course.export_grades(course.root / "grades.csv")
         print(f"Grades exported to {course.root / 'grades.csv'}; feedback in {course.root / 'feedback'}/.")
+        try:
+            print("\n".join(lms.write_for_grading(course, args.lms_map)))
+        except lms.LmsExportError as error:
+            lms_error = error
     if outcomes:
         for path in write_reports(course, assignments):
             print(f"Class report: {path}")
+    if lms_error:
+        print(f"LMS grade files not written: {lms_error}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -6,8 +6,9 @@
 For each assignment (``reports/<assignment>.html`` in the course root): the score distribution
 (autograded and written parts apart), every test cell's passes, failures (a wrong value) and
 errors (a crash), the likely misconceptions ranked by how many students show them (matched
-against :mod:`.misconceptions`), the students who need help first, and the submissions that
-could not be graded, with why. Figures are embedded PNGs: the file reads offline and prints.
+against :mod:`.misconceptions`), an item analysis of every test cell and written question
+(:mod:`.items`), the students who need help first, and the submissions that could not be
+graded, with why. Figures are embedded PNGs: the file reads offline and prints.
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ from datetime import datetime
 from pathlib import Path
 
 import nbformat
+import numpy as np
 
 from aecourse.course import ASSIGNMENTS, Course, answer_cells
-from aecourse.grading import execute, intake, misconceptions
+from aecourse.grading import execute, intake, items, misconceptions
 from aecourse.judge import verdicts
 
 PASSED, FAILED, ERRORED, BLANK, NOT_RUN = "passed", "failed", "errored", "not attempted", "not run"
@@ -35,6 +37,8 @@ COLOURS = {PASSED: "#4c9a2a", FAILED: "#e0a100", ERRORED: "#c0392b", BLANK: "#b0
 # What a student's status says; the first three are listed under "could not be graded / stopped early".
 UNGRADABLE, REFUSED, STOPPED, UNTOUCHED, NOTED, GRADED = (
     "could not be graded", "refused (tampering)", "stopped early", "did not attempt", "graded, with a note", "graded")
+# Left out of the item analysis: their scores say nothing about the items (nothing, or only the first cells, ran).
+NOT_ITEM_SCORED = (UNGRADABLE, REFUSED, STOPPED)
 
 
 @dataclass
@@ -54,6 +58,7 @@ class StudentResult:
     max_written_score: float
     needs_manual_grade: bool
     cells: dict = field(default_factory=dict)  # test cell grade_id -> CellResult
+    scores: dict = field(default_factory=dict)  # every graded cell's grade_id -> points, None: not graded yet
     notes: list = field(default_factory=list)  # grader's notes, in words
     grader_errors: list = field(default_factory=list)  # what the grader stopped or refused, in any cell
     untouched: bool = False  # no answer cell differs from the release
@@ -82,6 +87,8 @@ class AssignmentReport:
     assignment: str
     test_cells: list  # grade_ids in notebook order
     students: list  # [StudentResult]
+    items: list = field(default_factory=list)  # every graded cell (test cells, written questions), notebook order
+    points: dict = field(default_factory=dict)  # grade_id -> its points
 
     def outcome_counts(self, cell):
         return Counter(s.cells[cell].outcome for s in self.students if cell in s.cells)
@@ -100,6 +107,15 @@ class AssignmentReport:
 
     def with_status(self, *statuses):
         return [s for s in self.students if s.status in statuses]
+
+    def item_analysis(self):
+        """[(grade_id, ItemStats)] of every graded cell, over the students whose scores count;
+        and the students left out (NOT_ITEM_SCORED)."""
+        counted = [s for s in self.students if s.status not in NOT_ITEM_SCORED]
+        scores = np.array([[np.nan if s.scores.get(i) is None else s.scores[i] for i in self.items]
+                           for s in counted], dtype=float).reshape(len(counted), len(self.items))
+        stats = items.analyse(scores, [self.points[i] for i in self.items])
+        return list(zip(self.items, stats)), self.with_status(*NOT_ITEM_SCORED)
 
     def needing_help(self):
         """Graded students stopped early or scoring under half, lowest first."""
@@ -177,6 +193,11 @@ def classify(student: StudentResult):
         student.status, student.why = NOTED, " ".join(student.notes)
 
 
+def graded_score(grade):
+    """A cell's points, or None while neither the autograder nor a person has scored it."""
+    return None if grade.auto_score is None and grade.manual_score is None else grade.score
+
+
 def student_result(course, assignment, submission, release_answers):
     notebook = nbformat.read(course.notebook("autograded", assignment, submission.student.id), as_version=4)
     grades = {grade.name: grade for nb in submission.notebooks for grade in nb.grades}
@@ -184,6 +205,7 @@ def student_result(course, assignment, submission, release_answers):
     result = StudentResult(submission.student.id, submission.code_score, submission.max_code_score,
                            submission.written_score, submission.max_written_score, submission.needs_manual_grade,
                            cells=notebook_cells(notebook, grades), notes=grader_notes(notebook),
+                           scores={name: graded_score(grade) for name, grade in grades.items()},
                            grader_errors=grader_errors(notebook),
                            untouched=answers == release_answers)
     classify(result)
@@ -197,12 +219,14 @@ def build_report(course: Course, assignment: str) -> AssignmentReport:
     release = nbformat.read(course.notebook("release", assignment), as_version=4)
     release_answers = {grade_id: cell.source for grade_id, cell in answer_cells(release).items()}
     test_cells = [c.metadata.nbgrader.grade_id for c in release.cells if execute.is_test_cell(c)]
+    points = {c.metadata.nbgrader.grade_id: c.metadata.nbgrader.points for c in release.cells
+              if c.get("metadata", {}).get("nbgrader", {}).get("grade")}
     with course.gradebook() as gradebook:
         submissions = [s for s in gradebook.find_assignment(assignment).submissions
                        if (course.root / "autograded" / s.student.id / assignment).is_dir()]
         students = [student_result(course, assignment, s, release_answers)
                     for s in sorted(submissions, key=lambda s: s.student.id)]
-    return AssignmentReport(assignment, test_cells, students)
+    return AssignmentReport(assignment, test_cells, students, items=list(points), points=points)
 
 
 # -- figures ---------------------------------------------------------------------------------
@@ -323,6 +347,37 @@ def misconceptions_section(report):
     return text
 
 
+def item_row(report, item, stats, counted):
+    kind = "test cell" if item in report.test_cells else "written question"
+    graded = f"{stats.students}" if stats.students == counted else f"{stats.students} of {counted}"
+    if stats.students < counted or not counted:
+        return [f"<code>{esc(item)}</code>", kind, f"{report.points[item]:g}", graded, "not graded yet",
+                "not graded yet", ""]
+    share = "n/a: worth no points" if stats.difficulty is None else f"{stats.difficulty:.2f}"
+    r = f"n/a: {esc(stats.why_undefined)}" if stats.discrimination is None else f"{stats.discrimination:.2f}"
+    return [f"<code>{esc(item)}</code>", kind, f"{report.points[item]:g}", graded, share, r,
+            esc("; ".join(stats.flags))]
+
+
+def items_section(report):
+    analysed, left_out = report.item_analysis()
+    counted = len(report.students) - len(left_out)
+    why = Counter(s.status for s in left_out)
+    text = ("<h2>Item analysis</h2><p class='muted'>difficulty: the share of the item's points the class "
+            "earned (1: everyone full marks); discrimination: the correlation between the item's score and the "
+            "rest of the score (the other items graded for everyone): near 0, the item does not tell stronger "
+            "students from weaker ones; below 0, stronger students fail it more, which is usually a broken test. "
+            "A written question has figures once every answer is graded.</p>"
+            f"<p>Over {counted} graded submissions; {len(left_out)} left out"
+            + (f" ({esc(', '.join(f'{n} {status}' for status, n in sorted(why.items())))}): their scores "
+               "say nothing about the items" if left_out else "") + ".</p>")
+    if not analysed:
+        return text + "<p>No graded cells.</p>"
+    rows = [item_row(report, item, stats, counted) for item, stats in analysed]
+    return text + table(["item", "kind", "points", "students", "difficulty", "discrimination", "flags"],
+                        rows, numeric=(2, 3, 4))
+
+
 def what_went_wrong(student):
     """Misconception titles, the grader's reason, and the first failure no misconception explains."""
     parts = [m.title for m in student.misconceptions] + ([student.why] if student.why else [])
@@ -359,7 +414,8 @@ def problems_section(report):
 def render_html(report: AssignmentReport) -> str:
     when = datetime.now().strftime("%Y-%m-%d %H:%M")
     body = "".join(section(report) for section in
-                   (scores_section, cells_section, misconceptions_section, help_section, problems_section))
+                   (scores_section, cells_section, misconceptions_section, items_section, help_section,
+                    problems_section))
     return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
             f"<title>Class report: {esc(report.assignment)}</title><style>{STYLE}</style></head><body>"
             f"<h1>Class report: {esc(report.assignment)}</h1>"
