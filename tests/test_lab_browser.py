@@ -26,6 +26,13 @@ KL = "return -0.5 * ops.sum("
 FLIPPED = "return 0.5 * ops.sum("
 
 
+def what_the_page_shows(page):
+    """The kernel's status and the last outputs on the page, for a failure message."""
+    status = page.locator(".jp-Notebook-ExecutionIndicator").first.get_attribute("data-status")
+    outputs = page.locator(".jp-OutputArea-output").all_inner_texts()
+    return f"kernel status {status!r}; {len(outputs)} outputs, the last: {outputs[-3:]!r}"[:3000]
+
+
 def test_a_wrong_kl_stops_run_all_at_its_check_with_the_likely_cause(tmp_path, monkeypatch):
     if not os.path.exists(CHROMIUM):
         pytest.skip("Chromium not installed (apt-get install chromium; `make test` does it as root)")
@@ -50,8 +57,11 @@ def test_a_wrong_kl_stops_run_all_at_its_check_with_the_likely_cause(tmp_path, m
         error = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").first
         try:
             error.wait_for(timeout=300000)
-        finally:
+        except sync_api.TimeoutError:
             page.screenshot(path=str(tmp_path / "notebook.png"))
+            pytest.fail(f"no check failed within 300 s; {what_the_page_shows(page)}\n"
+                        f"server log:\n{(tmp_path / 'server' / 'jupyter-server.log').read_text()[-3000:]}")
+        page.screenshot(path=str(tmp_path / "notebook.png"))
         cell = page.locator(".jp-Cell", has=error)
         cell.scroll_into_view_if_needed()
         cell.screenshot(path=str(tmp_path / "failing_check.png"))
