@@ -90,7 +90,8 @@ class JailGroup:
             (parent / "cgroup.subtree_control").write_text(" ".join(f"+{c}" for c in ("pids", "memory", "cpu")
                                                                      if c in controllers))
         for stale in parent.glob("jail-*"):  # left behind by a grader that was killed
-            with_no_error(stale.rmdir)
+            if not owner_alive(stale.name):  # another grader's jail, just made, is not stale
+                with_no_error(stale.rmdir)
 
     def _write(self, controller, name, value, optional=False):
         try:
@@ -129,6 +130,17 @@ class JailGroup:
                 if with_no_error(folder.rmdir):
                     break
                 time.sleep(0.02)
+
+
+def owner_alive(name: str) -> bool:
+    """Whether the process that made the group ``jail-<pid>-<id>`` still runs."""
+    try:
+        os.kill(int(name.split("-")[1]), 0)
+    except (IndexError, ValueError, ProcessLookupError):
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
 
 
 def with_no_error(function, *args) -> bool:

@@ -390,18 +390,24 @@ def main(argv=None) -> int:
     wall = float(os.environ.get(WALL_LIMIT_ENV, DEFAULT_WALL_S))
     group = None if limits.unavailable() else limits.JailGroup(memory_limit_bytes(), pids_limit())
 
-    def start_jail():
-        if group is not None:
-            group.enter()
-        apply_limits()
-
     failure = Path(f"{args.connection_file}{FAILURE_SUFFIX}")
+
+    def start_jail():  # in the child, before bwrap: subprocess reports only that it failed, so say why here
+        try:
+            if group is not None:
+                group.enter()
+            apply_limits()
+        except BaseException as error:
+            failure.write_text(f"bubblewrap could not be started: {type(error).__name__}: {error}")
+            raise
+
     # bwrap itself starts from an empty environment: it is the jail's process 1 (/proc/1/environ).
     try:
         process = subprocess.Popen(command, preexec_fn=start_jail, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                    env={}, pass_fds=files.descriptors, cwd="/")
     except (OSError, subprocess.SubprocessError) as error:
-        failure.write_text(f"bubblewrap could not be started: {type(error).__name__}: {error}")
+        if not failure.exists():  # start_jail wrote the cause
+            failure.write_text(f"bubblewrap could not be started: {type(error).__name__}: {error}")
         if group is not None:
             group.close()
         return 1
