@@ -50,3 +50,21 @@ def test_a_dead_graders_group_is_removed(groups):
 @pytest.mark.parametrize("name, alive", [(f"jail-{os.getpid()}-ab12", True), ("jail-x-ab12", False), ("jail", False)])
 def test_owner_alive(name, alive):
     assert limits.owner_alive(name) is alive
+
+
+def test_a_machine_without_control_groups_is_said_once_with_the_fix(monkeypatch):
+    """A normal user on a cgroup-v1 machine grades with per-process limits only: the grader says so."""
+    said = []
+    monkeypatch.setattr(limits, "_warned", False)
+    monkeypatch.setattr(limits, "unavailable", lambda: "no control group here. " + limits.FIX)
+    limits.warn_if_unavailable(said.append)
+    limits.warn_if_unavailable(said.append)
+    assert len(said) == 1 and said[0].startswith("WARNING: no control group") and "systemd-run" in said[0]
+
+
+def test_nothing_is_said_where_jails_get_their_group(monkeypatch):
+    said = []
+    monkeypatch.setattr(limits, "_warned", False)
+    monkeypatch.setattr(limits, "unavailable", lambda: None)
+    limits.warn_if_unavailable(said.append)
+    assert said == []

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from aecourse.course import ASSIGNMENTS, Course
-from aecourse.grading import limits, lms, sandbox
+from aecourse.grading import lms, sandbox
 from aecourse.grading.execute import GraderFailure
 from aecourse.grading.parallel import ClassGrader
 from aecourse.grading.report import write_reports
@@ -50,8 +50,6 @@ def main(argv=None):
     course = Course(args.root)
     if not (course.root / "nbgrader_config.py").exists():
         parser.error(f"{course.root} holds no nbgrader_config.py: run from the course root or pass --root")
-    if not args.unsafe_no_sandbox and limits.unavailable():
-        print(f"WARNING: {limits.unavailable()}", file=sys.stderr, flush=True)
     assignments = args.assignments or [a for a in ASSIGNMENTS if (course.root / "release" / a).is_dir()]
     try:
         outcomes = ClassGrader(course, workers=args.workers, scheduler=args.scheduler,

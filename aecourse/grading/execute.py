@@ -41,7 +41,7 @@ from nbformat.v4 import new_code_cell, new_output
 from nbgrader.preprocessors import ClearHiddenTests, Execute
 from traitlets import Bool, Integer
 
-from aecourse.grading import handin, integrity, sandbox, scrub, seeds
+from aecourse.grading import handin, integrity, limits, sandbox, scrub, seeds
 from aecourse.judge import phase, remote, verdicts, wire
 
 REPLAY_ENV = "AECOURSE_REPLAY_DIR"
@@ -140,6 +140,10 @@ class GradingExecute(Execute):
     answer_output_bytes = Integer(128 * 2 ** 20, help="Bytes the kernel may send back for one request of the "
                                                       "judge (its answer: arrays), apart from the student's "
                                                       "own output budgets.").tag(config=True)
+    warn_missing_limits = Bool(True, help="Warn (once per process) when this machine gives the jail no control "
+                                          "group, so its process and memory limits hold per process only. "
+                                          "The class grader warns once itself and turns it off in its "
+                                          "workers.").tag(config=True)
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("kernel_manager_class",
@@ -350,6 +354,8 @@ class GradingExecute(Execute):
         except sandbox.SandboxUnavailable as error:
             forget_ungraded_submission(resources, self.config)
             raise GraderFailure(str(error)) from error
+        if self.warn_missing_limits:
+            limits.warn_if_unavailable(self.log.warning)
 
     def output(self, outs, msg, display_id, cell_index):
         """nbclient's output handling, with the output capped as it arrives (per cell, per notebook) and

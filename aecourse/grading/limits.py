@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import os
 import signal
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -55,6 +56,18 @@ def unavailable() -> str | None:
                 "the limits on processes (a fork bomb) and total memory hold per process only, not per jail. "
                 + FIX)
     return None
+
+
+_warned = False
+
+
+def warn_if_unavailable(write=None) -> None:
+    """Say once per process, with the fix, that jails get per-process limits only here."""
+    global _warned
+    missing = unavailable()
+    if missing and not _warned:
+        _warned = True
+        (write or (lambda text: print(text, file=sys.stderr, flush=True)))(f"WARNING: {missing}")
 
 
 class JailGroup:

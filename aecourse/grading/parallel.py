@@ -31,7 +31,7 @@ from pathlib import Path
 
 import nbformat
 
-from aecourse.grading import execute, intake, sandbox, seeds
+from aecourse.grading import execute, intake, limits, sandbox, seeds
 
 STATE_FILE = "autograded/.aecourse_grading_state.json"
 SANITIZE_STEPS = ("ClearOutput", "DeduplicateIds", "OverwriteKernelspec", "OverwriteCells", "CheckCellMetadata")
@@ -73,7 +73,8 @@ def run_notebook(payload: dict) -> dict:
                                   "notebook": payload["name"]}}
         preprocessor = execute.GradingExecute(cell_timeout=payload["cell_timeout"],
                                               notebook_timeout=payload["notebook_timeout"],
-                                              figures=payload.get("figures", False))
+                                              figures=payload.get("figures", False),
+                                              warn_missing_limits=False)
         error = None
         try:
             with execute.environment({"NBGRADER_EXECUTION": "autograde"}):
@@ -181,6 +182,7 @@ class ClassGrader:
         """Grade; returns [Outcome] for every submission graded now (the unchanged are skipped)."""
         if not sandbox.unsafe_no_sandbox():
             sandbox.check_available()
+            limits.warn_if_unavailable()
         state = self._state()
         selected = self.select(assignments, student_pattern, state)
         if not selected:
