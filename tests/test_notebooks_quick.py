@@ -1,6 +1,5 @@
 """The instructor notebooks run end to end in quick mode, with nothing on stderr."""
 
-import os
 
 import nbformat
 import pytest

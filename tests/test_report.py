@@ -189,7 +189,7 @@ def synthetic_report():
 
     def student(name, score, grader_errors=(), **outcomes):
         result = report.StudentResult(name, score, 4, 0, 2, True, grader_errors=list(grader_errors),
-                                      cells={c: report.CellResult(*outcomes.get(c, (report.PASSED, ""))) for c in cells})
+                                      cells={c: report.CellResult(*outcomes.get(c, (report.PASSED, ""))) for c in cells})  # noqa: E501
         # a test cell's points if it passed; the written answer awaits a grader
         result.scores = {c: points[c] * (result.cells[c].outcome == report.PASSED) for c in cells}
         result.scores["q4_kl_effect"] = None

@@ -255,7 +255,7 @@ def main(argv=None) -> int:
             return 1
         print(f"{assignment}: {folder}/ and {folder}.zip "
               f"({sum(p.stat().st_size for p in folder.rglob('*') if p.is_file()) / 1e3:.0f} kB)")
-    print(f"A student unpacks one, then runs `python3 setup_course.py` in it (see its README.md).")
+    print("A student unpacks one, then runs `python3 setup_course.py` in it (see its README.md).")
     return 0
 
 
