@@ -424,6 +424,7 @@ def test_a_jail_wide_memory_limit_stops_many_processes_together(tmp_path):
     assert not any(folder.exists() for folder in group.folders.values())
 
 
+@pytest.mark.grading  # ClassGrader.grade: nbgrader autograde, stopped at the jail's start
 def test_grading_stops_when_the_jail_cannot_start(tmp_path, monkeypatch):
     """A kernel that cannot start is the grader's failure: grading stops with the reason, and nothing
     (score, feedback, export) is written."""

@@ -7,6 +7,8 @@ from nbclient import NotebookClient
 
 from aecourse.course import ASSIGNMENTS, REPO_ROOT, Course
 
+pytestmark = pytest.mark.notebook
+
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_instructor_notebook_runs_in_quick_mode(assignment, tmp_path, monkeypatch):
