@@ -1,6 +1,9 @@
 # The course kit's commands. Each target does its own set-up first (a local .venv).
 #   make course     set-up, data, release, then autograde a demo class and print a summary
 #   make test       set-up, data, then the test suite
+#   make test-quick the suite without grading, wheel installs, exchange, PostgreSQL, browsers and
+#                   whole-notebook runs (about 2 minutes)
+#   make lint       ruff, and no outputs in source/ notebooks (also a pre-commit hook set)
 #   make lab        a student's JupyterLab: a workspace (student-workspace/) holding the hand-out only
 #   make lab-instructor  JupyterLab at the course root: source/, Formgrader
 #   make handout    build/handout/<assignment>/ (+ .zip): what a student receives
@@ -24,7 +27,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export AECOURSE_COURSE_ROOT := $(CURDIR)
 WORKSPACE := student-workspace
 
-.PHONY: setup sandbox data release solutions course grade report test lab lab-instructor handout bench clean system-packages
+.PHONY: setup sandbox data release solutions course grade report test test-quick lint lab lab-instructor handout bench clean system-packages
 
 setup: sandbox $(STAMP) $(FORMGRADE_MATHJAX)
 
@@ -89,6 +92,15 @@ report: setup
 
 test: data system-packages
 	$(PY) -m pytest
+
+# The pytest markers of pyproject.toml: what needs nbgrader autograde, a fresh venv, root or a browser.
+QUICK_MARKERS := not grading and not slow_install and not exchange and not postgres and not browser and not notebook
+test-quick: data
+	$(PY) -m pytest -m "$(QUICK_MARKERS)" $(ARGS)
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(PY) scripts/check_source_outputs.py
 
 handout: release
 	aecourse-handout $(ASSIGNMENTS)

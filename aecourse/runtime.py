@@ -59,8 +59,8 @@ def import_keras_quietly():
     """Import TensorFlow and Keras without their start-up log lines on stderr; return ``keras``."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     with _stderr_muted():
-        import tensorflow as tf
         import keras
+        import tensorflow as tf
     tf.get_logger().setLevel(logging.ERROR)
     logging.getLogger("absl").setLevel(logging.ERROR)
     return keras

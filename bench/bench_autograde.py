@@ -15,7 +15,7 @@ from pathlib import Path
 
 import nbformat
 
-from aecourse.course import ASSIGNMENTS, REPO_ROOT, Course
+from aecourse.course import ASSIGNMENTS, Course
 
 FLOOR = "floor_keras_import"
 
@@ -67,7 +67,7 @@ def main():
                 ratio = statistics.median(times[assignment, mode]) / floor
                 print(f"{mode:10s} {assignment}: {ratio:.2f} x the bare-Keras floor (target: at most 2 x)")
         for assignment in [FLOOR, *args.assignments]:
-            extra = statistics.median(times[assignment, "sandboxed"]) / statistics.median(times[assignment, "no sandbox"])
+            extra = statistics.median(times[assignment, "sandboxed"]) / statistics.median(times[assignment, "no sandbox"])  # noqa: E501
             print(f"sandbox cost, {assignment}: {100 * (extra - 1):+.0f}% per notebook (target: at most +10%)")
 
 

@@ -36,7 +36,7 @@ print(json.dumps({"data": describe_file(cardiac_h5()).splitlines()[0], "epochs":
                   "latent_size_dice": {str(n): float(np.mean(list(d.values()))) for n, d in zip(LATENT_SIZES, sweep_dice)},
                   "prior_samples": int(N_SAMPLES), "plausible_prior_samples": float(plausibility_rate(samples)),
                   "plausible_reconstructions": float(plausibility_rate(val_reconstructed))}))
-"""
+"""  # noqa: E501
 
 BETA_COMPARISON = """
 import json, time
@@ -71,7 +71,7 @@ def samples_per_second(size, widths, n=64, epochs=2):
 print(json.dumps({f"samples_per_s_{IMAGE_SIZE}px_{'-'.join(map(str, WIDTHS))}": samples_per_second(IMAGE_SIZE, WIDTHS, n=256),
                   "samples_per_s_256px_48-96-192-48": samples_per_second(256, (48, 96, 192, 48), n=32, epochs=1),
                   "batch_size": BATCH_SIZE}))
-"""
+"""  # noqa: E501
 
 
 def cell_seconds(cell):

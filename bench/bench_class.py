@@ -20,14 +20,14 @@ import tempfile
 import time
 from pathlib import Path
 
+import nbformat
+
 import cardiac_submissions
 import mnist_submissions
-import nbformat
 import trust_submissions
-from submissions import apply
-
 from aecourse.course import ASSIGNMENTS, Course, NbgraderError, solution_answers, with_answers
 from aecourse.grading.parallel import ClassGrader
+from submissions import apply
 
 CATALOGUES = {"mnist_autoencoders": mnist_submissions, "cardiac_vae": cardiac_submissions}
 

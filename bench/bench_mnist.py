@@ -15,11 +15,9 @@
 """
 
 import json
-from pathlib import Path
-
-from bench.notebook_runner import run_notebook
 
 from aecourse.paths import REPO_ROOT
+from bench.notebook_runner import run_notebook
 
 TEST_SET = REPO_ROOT.parent / "shared" / "data" / "mnist"
 
@@ -55,7 +53,7 @@ bounds = log_likelihood_bounds(vae.encoder, vae.decoder, binary[:1000], k=5000)
 result["vae_binarized_first_1000_iwae_k5000_nats"] = float(bounds.iwae.mean())
 result["vae_binarized_first_1000_iwae_k500_nats"] = float(log_likelihood_bounds(vae.encoder, vae.decoder, binary[:1000], k=500).iwae.mean())
 print(json.dumps(result))
-"""
+"""  # noqa: E501
 
 THROUGHPUT = """
 import json, time
@@ -73,7 +71,7 @@ print(json.dumps({f"ae_samples_per_s_batch_{BATCH_SIZE}": samples_per_second(ae,
                   "ae_samples_per_s_batch_256": samples_per_second(build_autoencoder(LATENT_DIM)[0], reconstruction_loss, 256),
                   f"vae_samples_per_s_batch_{BATCH_SIZE}": samples_per_second(fresh_vae, None),
                   "fit_settings": str(FIT_SPEED)}))
-"""
+"""  # noqa: E501
 
 
 def main():
@@ -82,9 +80,9 @@ def main():
     for block in (quality, throughput):
         for key, value in json.loads(block.strip().splitlines()[-1]).items():
             print(f"  {key}: {value:.4g}" if isinstance(value, float) else f"  {key}: {value}")
-    print("  reference: Burda et al. 2015, VAE with a 50-D latent on binarized MNIST, K = 5,000: -86.76 nats (dynamic), "
+    print("  reference: Burda et al. 2015, VAE with a 50-D latent on binarized MNIST, K = 5,000: -86.76 nats (dynamic), "  # noqa: E501
           "-88.71 (static); this VAE has a 2-D latent and is trained on grey levels")
-    print("  reference: the original PyTorch dense AE, bench/bench_pytorch_reference.py (NOTES.md: 62,600 samples/s, batch 256)")
+    print("  reference: the original PyTorch dense AE, bench/bench_pytorch_reference.py (NOTES.md: 62,600 samples/s, batch 256)")  # noqa: E501
 
 
 if __name__ == "__main__":

@@ -191,7 +191,7 @@ def rate(killed, total):
 
 def report(runs, equivalents, only_cell=None):
     print("\nMutation kill rate (killed / non-equivalent mutants; crash = killed by an error, not a check)")
-    header = f"{'assignment':20} {'answer cell':24} {'mutants':>7} {'equiv':>5} {'killed':>6} {'crash':>5} {'survived':>8} {'kill rate':>9}"
+    header = f"{'assignment':20} {'answer cell':24} {'mutants':>7} {'equiv':>5} {'killed':>6} {'crash':>5} {'survived':>8} {'kill rate':>9}"  # noqa: E501
     print(header)
     print("-" * len(header))
     overall = Counter()
@@ -211,10 +211,10 @@ def report(runs, equivalents, only_cell=None):
         for cell, count in cells.items():
             total.update(count)
             print(f"{run['assignment']:20} {cell:24} {count['mutants']:7} {count['equiv']:5} {count['killed']:6} "
-                  f"{count['crash']:5} {count['survived']:8} {rate(count['killed'], count['killed'] + count['survived']):>9}")
+                  f"{count['crash']:5} {count['survived']:8} {rate(count['killed'], count['killed'] + count['survived']):>9}")  # noqa: E501
         run["summary"] = dict(total, kill_rate=total["killed"] / max(1, total["killed"] + total["survived"]))
         print(f"{run['assignment']:20} {'ALL':24} {total['mutants']:7} {total['equiv']:5} {total['killed']:6} "
-              f"{total['crash']:5} {total['survived']:8} {rate(total['killed'], total['killed'] + total['survived']):>9}"
+              f"{total['crash']:5} {total['survived']:8} {rate(total['killed'], total['killed'] + total['survived']):>9}"  # noqa: E501
               f"   ({run['graded']} of {run['generated']} graded in {run['seconds']:.0f} s, "
               f"{run['kernel_restarts']} kernel restarts)")
         overall.update(total)
@@ -248,7 +248,7 @@ def report(runs, equivalents, only_cell=None):
             print(f"  {entry['cell']}: {entry['old']}  ->  {entry['new']}")
     poisoned = [m for run in runs for m in run["mutants"] if m.get("poisons_kernel")]
     for record in poisoned:
-        print(f"\nWARNING: {record['cell']}:{record['line']} {record['new']} left the kernel broken: {record['poisons_kernel']}")
+        print(f"\nWARNING: {record['cell']}:{record['line']} {record['new']} left the kernel broken: {record['poisons_kernel']}")  # noqa: E501
     for run in runs:
         del run["matched_equivalents"], run["cells"]
     return {"runs": runs, "overall": dict(overall), "stale_equivalents": stale}

@@ -176,7 +176,7 @@ class KernelGrader:
         cell if ``answers`` is empty; only those in ``tests``, if given), with hidden-test seed ``seed``. Returns {test grade_id: (passed,
         first line of the failure or "")}. The solution's answer cells are then run again (the
         kernel restarted if a cell timed out or the kernel died), so each call starts clean.
-        """
+        """  # noqa: E501
         unknown = set(answers) - set(self.solutions)
         if unknown:
             raise KeyError(f"not answer cells of {self.assignment}: {sorted(unknown)}")

@@ -43,7 +43,7 @@ def jupyter_lab(course_root, scratch):
                     break
                 except OSError:
                     if server.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError(f"JupyterLab did not start:\n{log_path.read_text()[-3000:]}")
+                        raise RuntimeError(f"JupyterLab did not start:\n{log_path.read_text()[-3000:]}")  # noqa: B904
                     time.sleep(0.5)
             yield base, token
         finally:

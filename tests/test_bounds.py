@@ -160,8 +160,8 @@ def test_saturated_decoder_and_large_images_stay_finite():
     """784 pixels, a decoder sure of the wrong value on half of them: log w is near -6,000, where
     exp underflows to 0; the logsumexp keeps the bound finite and exact."""
     x = (np.arange(784) % 2).astype("float32")[None].repeat(3, 0)
-    zeros = lambda batch: (np.zeros((len(batch), 2), "float32"), np.zeros((len(batch), 2), "float32"))
-    wrong = lambda z: np.ones((len(z), 784), "float32")  # every pixel ink, exactly 1.0
+    zeros = lambda batch: (np.zeros((len(batch), 2), "float32"), np.zeros((len(batch), 2), "float32"))  # noqa: E731
+    wrong = lambda z: np.ones((len(z), 784), "float32")  # every pixel ink, exactly 1.0  # noqa: E731
     bounds = log_likelihood_bounds(zeros, wrong, x, k=100)
     # q is the prior and p(x|z) does not depend on z: every bound is log p(x|z), with the means
     # clipped to 1 - eps in float32 (1 - 2^-23): 392 pixels of log(1 - mean), 392 of log(mean)

@@ -13,7 +13,7 @@ def raised_like_keras(cause):
         try:
             raise cause
         except Exception:
-            raise Exception("URL fetch failure on https://...: None -- details")
+            raise Exception("URL fetch failure on https://...: None -- details")  # noqa: B904
     except Exception as error:
         return error
 

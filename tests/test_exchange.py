@@ -312,7 +312,7 @@ def test_grades_export_one_row_per_student_and_assignment(round_trip):
     rows = list(csv.DictReader(round_trip.grades.open()))
     students = round_trip.students
     by_key = {(r["assignment"], r["student_id"]): r for r in rows}
-    for role, student in students.items():
+    for role, student in students.items():  # noqa: B007
         row = by_key[(MNIST, student.name)]
         assert (row["first_name"], row["last_name"]) == (student.first_name, student.last_name)
         assert row["timestamp"] not in ("", "None")

@@ -254,7 +254,6 @@ def test_regrading_gives_the_same_scores_and_the_same_hidden_inputs(graded):
     """Regrading a notebook reproduces each test cell's score and message, numbers included
     (the hidden test's inputs come from the student's seed)."""
     from aecourse.grading.parallel import ClassGrader
-
     from aecourse.judge.verdicts import MIME
 
     result = graded("mnist_autoencoders")
@@ -264,7 +263,7 @@ def test_regrading_gives_the_same_scores_and_the_same_hidden_inputs(graded):
         notebook = result.autograded(student)
         return {cell.metadata["nbgrader"]["grade_id"]: [o.data[MIME]["detail"] for o in cell.outputs
                                                          if MIME in o.get("data", {})]
-                for cell in notebook.cells if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade")}
+                for cell in notebook.cells if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade")}  # noqa: E501
 
     before_scores, before_failures = result.scores(student), failures()
     assert any(re.search(r"\d\.\d", " ".join(details)) for details in before_failures.values())
@@ -300,7 +299,7 @@ PLAIN_GRADER_FILES = {"timestamp.txt"}
 
 def received_folders(course, case):
     """The folders whose files a student can get back: their graded notebook's and their feedback's."""
-    return [course.root / "autograded" / case.name / case.assignment, course.root / "feedback" / case.name / case.assignment]
+    return [course.root / "autograded" / case.name / case.assignment, course.root / "feedback" / case.name / case.assignment]  # noqa: E501
 
 
 def what_leaked(course, case, hidden):
@@ -356,7 +355,7 @@ def test_the_jail_holds(graded, case):
 def test_jail_limits_hold_for_the_whole_jail(graded):
     """The process limit stops a fork bomb, the working folders fill up at their size, and nothing the
     jail wrote reached the grading machine's disk."""
-    fork = re.search(r"fork stopped after (\d+)", output_text(graded("mnist_autoencoders").autograded("jail-fork-bomb")))
+    fork = re.search(r"fork stopped after (\d+)", output_text(graded("mnist_autoencoders").autograded("jail-fork-bomb")))  # noqa: E501
     assert fork and int(fork.group(1)) < 128, "the fork bomb was not stopped by the jail's process limit"
     filler = output_text(graded("cardiac_vae").autograded("jail-disk-filler"))
     sizes = [int(n) for n in re.findall(r"disk full at \S+ (\d+) MB", filler)]
@@ -415,7 +414,7 @@ def test_a_jail_wide_memory_limit_stops_many_processes_together(tmp_path):
     if limits.unavailable():
         pytest.skip(limits.unavailable())
     group = limits.JailGroup(memory_bytes=300 * 2 ** 20, pids=32)
-    hog = "import os, time\nfor _ in range(3):\n    if os.fork() == 0:\n        break\nx = b\"x\" * (150 * 2 ** 20)\ntime.sleep(5)\n"
+    hog = "import os, time\nfor _ in range(3):\n    if os.fork() == 0:\n        break\nx = b\"x\" * (150 * 2 ** 20)\ntime.sleep(5)\n"  # noqa: E501
     try:
         process = subprocess.run([sys.executable, "-c", hog], preexec_fn=group.enter, timeout=60, capture_output=True)
         assert process.returncode != 0 or group.killed_for_memory()
@@ -425,6 +424,7 @@ def test_a_jail_wide_memory_limit_stops_many_processes_together(tmp_path):
     assert not any(folder.exists() for folder in group.folders.values())
 
 
+@pytest.mark.grading  # ClassGrader.grade: nbgrader autograde, stopped at the jail's start
 def test_grading_stops_when_the_jail_cannot_start(tmp_path, monkeypatch):
     """A kernel that cannot start is the grader's failure: grading stops with the reason, and nothing
     (score, feedback, export) is written."""
@@ -461,7 +461,7 @@ def test_plain_nbgrader_autograde_keeps_handed_in_links_out(tmp_path):
     course.generate_release("mnist_autoencoders")
     case = next(c for c in JAIL_CASES if c.name == "jail-links-handed-in")
     ctx = trust_submissions.Context(course.root, course.notebook("source", case.assignment),
-                                    course.notebook("release", case.assignment), course.notebook("source", case.assignment), 1)
+                                    course.notebook("release", case.assignment), course.notebook("source", case.assignment), 1)  # noqa: E501
     folder = course.root / "submitted" / case.name / case.assignment
     trust_submissions.write_files(folder, {**case.build(ctx), **trust_submissions.code_beside(ctx)})
     course.run("autograde", case.assignment)

@@ -20,7 +20,7 @@ from aecourse.course import ASSIGNMENTS, solution_answers, with_answers
 from aecourse.tools import handout
 
 REPO = Path(__file__).resolve().parents[1]
-HANDOUT_FILES = {"README.md", "setup_course.py"}
+HANDOUT_FILES = {"README.md", "setup_course.py", "LICENSE"}
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +51,7 @@ def test_handout_holds_the_release_and_the_setup_only(built, assignment):
     assert f'ASSIGNMENT = "{assignment}"' in setup and f'DATA = "{handout.DATA_OF[assignment]}"' in setup
     readme = (folder / "README.md").read_text()
     assert "python3 setup_course.py" in readme and f"solutions/{assignment}/{assignment}.html" in readme
+    assert (folder / "LICENSE").read_bytes() == (REPO / "LICENSE").read_bytes()
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)

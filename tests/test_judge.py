@@ -15,7 +15,7 @@ from aecourse.judge.remote import LinkError, Session, StudentError
 from aecourse.judge.verdicts import MIME
 
 
-def round_trip(value, limits=wire.Limits()):
+def round_trip(value, limits=wire.Limits()):  # noqa: B008
     return wire.decode(json.loads(json.dumps(wire.encode(value))), limits)
 
 

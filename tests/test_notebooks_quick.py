@@ -1,12 +1,13 @@
 """The instructor notebooks run end to end in quick mode, with nothing on stderr."""
 
-import os
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
 
 from aecourse.course import ASSIGNMENTS, REPO_ROOT, Course
+
+pytestmark = pytest.mark.notebook
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)

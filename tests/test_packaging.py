@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+import aecourse
 from aecourse.tools.handout import build_wheel
 
 REPO = Path(__file__).resolve().parents[1]
@@ -34,8 +35,13 @@ def test_no_sys_path_edits_remain():
 def test_wheel_holds_the_package_its_dependencies_and_tools(wheel):
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
-        metadata = archive.read("aecourse-0.1.0.dist-info/METADATA").decode()
-        entry_points = archive.read("aecourse-0.1.0.dist-info/entry_points.txt").decode()
+        info = f"aecourse-{aecourse.__version__}.dist-info"
+        metadata = archive.read(f"{info}/METADATA").decode()
+        entry_points = archive.read(f"{info}/entry_points.txt").decode()
+        licence = archive.read(f"{info}/licenses/LICENSE")
+    assert wheel.name == f"aecourse-{aecourse.__version__}-py3-none-any.whl"
+    assert re.search(rf"^Version: {re.escape(aecourse.__version__)}$", metadata, re.M)
+    assert re.search(r"^License-Expression: MIT$", metadata, re.M) and licence == (REPO / "LICENSE").read_bytes()
     assert {"aecourse/paths.py", "aecourse/mnist.py", "aecourse/cardiac/dataset.py",
             "aecourse/tools/handout.py", "aecourse/tools/student_setup.py"} <= names
     assert not [n for n in names if n.split("/")[0] in ("source", "solutions", "release", "tests", "data")]

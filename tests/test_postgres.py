@@ -11,13 +11,13 @@ everywhere else.
 import csv
 import glob
 import json
-import urllib.request
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -94,7 +94,7 @@ def test_the_gradebook_lives_in_postgres(pg_course, postgres_url):
     import psycopg
 
     with psycopg.connect(postgres_url.replace("postgresql+psycopg", "postgresql")) as connection:
-        students = dict(((i, (f, l)) for i, f, l in connection.execute(
+        students = dict(((i, (f, l)) for i, f, l in connection.execute(  # noqa: E741
             "SELECT id, first_name, last_name FROM student")))
         submitted = {row[0] for row in connection.execute(
             "SELECT student_id FROM submitted_assignment WHERE timestamp IS NOT NULL")}

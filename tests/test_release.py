@@ -1,5 +1,6 @@
 """The committed release/ and solutions/ match source/, and the release gives nothing away."""
 
+import html
 import re
 
 import nbformat
@@ -28,6 +29,11 @@ def lines_only_inside(block, cells):
               for line in region.splitlines()}
     outside = {line.strip() for cell in cells for line in block.sub("", cell.source).splitlines()}
     return {line for line in inside - outside if line}
+
+
+def page_text(html_page):
+    """The text a reader sees on an nbconvert HTML page: tags dropped, entities decoded."""
+    return html.unescape(re.sub(r"<[^>]+>", "", html_page))
 
 
 def comparable(notebook):
@@ -77,7 +83,15 @@ def test_solutions_are_built_from_current_source(assignment):
         f"solutions/{assignment} is stale: run `make solutions` and commit it"
     executed = [cell for cell in solution.cells if cell.cell_type == "code"]
     assert all(cell.get("execution_count") for cell in executed), "solutions should be executed"
-    html = Course(REPO_ROOT).notebook("solutions", assignment).with_suffix(".html")
-    assert html.exists() and html.stat().st_mtime >= 0, f"{html} is missing: run `make solutions`"
+    page = Course(REPO_ROOT).notebook("solutions", assignment).with_suffix(".html")
+    assert page.exists(), f"{page} is missing: run `make solutions`"
+    # The page is exported from this executed notebook: every code cell and every printed output
+    # (numbers that change from run to run) is on it. A page left from another run fails here.
+    text = page_text(page.read_text(encoding="utf-8"))
+    shown = [cell.source.strip() for cell in executed if cell.source.strip()]
+    shown += [o.text.strip() for cell in executed for o in cell.outputs if o.output_type == "stream" and o.text.strip()]
+    absent = [chunk for chunk in shown if chunk not in text]
+    assert not absent, (f"{page} is not the export of the executed notebook (it lacks {absent[0][:80]!r}): "
+                        "run `make solutions`")
     errors = [o for cell in executed for o in cell.outputs if o.output_type == "error"]
     assert not errors, f"the solutions notebook has errors: {errors[:1]}"

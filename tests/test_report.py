@@ -1,6 +1,7 @@
 """The class report: its misconception counts equal the truth of a class graded for real, and it
 renders in a real browser (Debian's Chromium, driven by Playwright)."""
 
+import ast
 import re
 from collections import Counter
 from pathlib import Path
@@ -50,10 +51,14 @@ def test_signatures_name_real_test_cells(assignment):
 
 
 def test_demo_mistakes_are_mutants_of_the_solution():
+    """Each demo mistake is valid Python that means something else than the solution: its syntax
+    tree differs (an edit of spacing, parentheses or comments only would be graded as correct)."""
     for assignment, students in demo_class.DEMO_MISTAKES.items():
         solutions = solution_answers(Course().notebook("source", assignment))
-        for _, grade_id, old, new in students.values():
-            assert demo_class.with_mistake(solutions, grade_id, old, new)[grade_id] != solutions[grade_id]
+        for student, (_, grade_id, old, new) in students.items():
+            mutant = demo_class.with_mistake(solutions, grade_id, old, new)[grade_id]
+            assert ast.dump(ast.parse(mutant)) != ast.dump(ast.parse(solutions[grade_id])), \
+                f"{assignment} {student}: {old!r} -> {new!r} leaves {grade_id} the same program"
 
 
 def test_value_ratio_and_matching():
@@ -189,7 +194,7 @@ def synthetic_report():
 
     def student(name, score, grader_errors=(), **outcomes):
         result = report.StudentResult(name, score, 4, 0, 2, True, grader_errors=list(grader_errors),
-                                      cells={c: report.CellResult(*outcomes.get(c, (report.PASSED, ""))) for c in cells})
+                                      cells={c: report.CellResult(*outcomes.get(c, (report.PASSED, ""))) for c in cells})  # noqa: E501
         # a test cell's points if it passed; the written answer awaits a grader
         result.scores = {c: points[c] * (result.cells[c].outcome == report.PASSED) for c in cells}
         result.scores["q4_kl_effect"] = None

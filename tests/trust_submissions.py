@@ -8,7 +8,6 @@ reached the student's output).
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from typing import Callable

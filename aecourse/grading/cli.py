@@ -40,7 +40,7 @@ def main(argv=None):
     parser.add_argument("--unsafe-no-sandbox", action="store_true",
                         help="run student code unsandboxed (a single-user self-study machine only)")
     parser.add_argument("--no-export", action="store_true",
-                        help="skip `nbgrader export` to grades.csv, and the LMS files grades-canvas.csv, grades-moodle.csv")
+                        help="skip `nbgrader export` to grades.csv, and the LMS files grades-canvas.csv, grades-moodle.csv")  # noqa: E501
     parser.add_argument("--lms-map", type=Path, help="id map for the LMS files, header nbgrader_id,lms_id[,email] "
                                                      f"(default: {lms.DEFAULT_MAP} in the course root, if there)")
     args = parser.parse_args(argv)

@@ -226,7 +226,7 @@ class GradingExecute(Execute):
         test cells before k, so that a crash late in the notebook costs only what comes after it. The
         test cells from k on fail with the reason."""
         reason, stop = self._halted, self._halted_at
-        for index, (grade_id, _) in self._hidden.items():
+        for index, (grade_id, _) in self._hidden.items():  # noqa: B007
             if index >= stop:
                 self._verdicts[index] = phase.not_run(reason)
         earlier = {index: block for index, block in self._hidden.items() if index < stop}
@@ -343,7 +343,7 @@ class GradingExecute(Execute):
             said = manager.jail_failure() if isinstance(manager, SandboxKernelManager) else None
             forget_ungraded_submission(getattr(self, "resources", {}), self.config)
             raise GraderFailure(f"the grading kernel could not start ({said or f'{type(error).__name__}: {error}'}). "
-                                f"This is a problem of the grading machine, not of the submission. {GRADER_FIX}") from error
+                                f"This is a problem of the grading machine, not of the submission. {GRADER_FIX}") from error  # noqa: E501
 
     start_new_kernel_client = run_sync(async_start_new_kernel_client)
 

@@ -127,14 +127,14 @@ class RedactHiddenTests(NbGraderPreprocessor):
             cell.source = visible
             cell.outputs = outcome_outputs(cell, self._hints.get(cell.metadata["nbgrader"]["grade_id"], ()))
         else:
-            cell.outputs = [scrub_student_error(o) if o.output_type == "error" else scrub_output(o) for o in cell.outputs]
+            cell.outputs = [scrub_student_error(o) if o.output_type == "error" else scrub_output(o) for o in cell.outputs]  # noqa: E501
         return cell, resources
 
 
 # -- math without internet ----------------------------------------------------------------
 DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$", re.S)
 INLINE_MATH = re.compile(r"(?<![\\$])\$(?!\s)([^$\n]+?)(?<!\s)\$(?!\d)")
-MARKDOWN_BLOCK = re.compile(r'(<div class="[^"]*(?:jp-RenderedMarkdown|text_cell_render)[^"]*"[^>]*>)(.*?)(</div>)', re.S)
+MARKDOWN_BLOCK = re.compile(r'(<div class="[^"]*(?:jp-RenderedMarkdown|text_cell_render)[^"]*"[^>]*>)(.*?)(</div>)', re.S)  # noqa: E501
 
 
 def latex_to_mathml(latex: str, display: bool) -> str:

@@ -68,7 +68,7 @@ def read_notebook(path: Path):
         json.loads(path.read_bytes())
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         where = f", line {error.lineno}, column {error.colno}" if hasattr(error, "lineno") else ""
-        return None, f"it is not valid JSON ({getattr(error, 'msg', str(error))}{where}; was it cut short or edited by hand?)"
+        return None, f"it is not valid JSON ({getattr(error, 'msg', str(error))}{where}; was it cut short or edited by hand?)"  # noqa: E501
     try:
         notebook = nbformat.read(path, as_version=4)
     except Exception as error:  # nbformat's own validation errors, unreadable files

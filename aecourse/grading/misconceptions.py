@@ -116,7 +116,7 @@ CATALOGUE = (
     # -- MNIST: reconstruction loss and ELBO
     _m(MNIST, "reconstruction_over_batch", "reconstruction loss reduced over the batch, not the pixels",
        "The loss should give one value per image: check the axis you reduce over.",
-       test_reconstruction_loss_shape=Clue("should have shape"), test_reconstruction_loss_values=Clue("should have shape")),
+       test_reconstruction_loss_shape=Clue("should have shape"), test_reconstruction_loss_values=Clue("should have shape")),  # noqa: E501
     _m(MNIST, "reconstruction_mean_over_pixels", "reconstruction loss averaged over pixels instead of summed",
        "The log-likelihood of an image is a sum over its pixels: compare the size of your loss with the formula.",
        test_reconstruction_loss_values=Clue("sum the cross-entropy over the pixels")),
@@ -128,7 +128,7 @@ CATALOGUE = (
        "Your loss is right in the middle but not for predictions close to 0 or 1: check how far from 0 and 1 "
        "you clip x_hat.",
        test_reconstruction_loss_values=Clue("near 0 or 1")),
-    _m(MNIST, "reconstruction_with_numpy", "reconstruction loss computed with numpy (no gradient, fails in a compiled step)",
+    _m(MNIST, "reconstruction_with_numpy", "reconstruction loss computed with numpy (no gradient, fails in a compiled step)",  # noqa: E501
        "A loss must be built from keras.ops, so that it runs inside a compiled training step and gradients "
        "flow through it: look for numpy calls in your reconstruction loss.",
        test_reconstruction_loss_shape=Clue("compiled training step"), test_elbo_shape=Clue("compiled training step")),

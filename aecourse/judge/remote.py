@@ -63,7 +63,7 @@ class KernelLink:
     answer is the last display output of type :data:`wire.MIME`.
     """
 
-    def __init__(self, run, limits=wire.Limits()):
+    def __init__(self, run, limits=wire.Limits()):  # noqa: B008
         self.run, self.limits = run, limits
 
     def send(self, operations):

@@ -127,5 +127,5 @@ def _array(text, budget):
     except Exception as error:  # malformed base64 or .npy header, object arrays (pickles)
         raise WireError(f"an array in the answer cannot be read ({type(error).__name__})") from None
     if array.dtype.kind not in ARRAY_KINDS:
-        raise WireError(f"an array of kind {array.dtype.kind!r} is not numeric data")  # not its dtype: field names are the sender's text
+        raise WireError(f"an array of kind {array.dtype.kind!r} is not numeric data")  # not its dtype: field names are the sender's text  # noqa: E501
     return array

@@ -12,6 +12,7 @@ For each assignment, ``<out>/<assignment>/`` holds::
     setup_course.py               one command on the student's machine: a virtual environment
                                   in .venv/, the kit with JupyterLab, then the assignment's data
     README.md                     what to run, where the data goes, how to hand in
+    LICENSE                       the kit's licence (MIT), which its wheel carries too
 
 and ``<out>/<assignment>.zip`` packs the same folder. Nothing of source/, solutions/ or the
 hidden tests goes in: before writing, every file (the notebook's cells, the wheel's and zip's
@@ -30,8 +31,6 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-import nbformat
-
 from aecourse.paths import REPO_ROOT
 
 ASSIGNMENTS = ("mnist_autoencoders", "cardiac_vae")
@@ -40,8 +39,8 @@ DATA_OF = {"mnist_autoencoders": "mnist", "cardiac_vae": "cardiac"}
 SOLUTION_BLOCK = re.compile(r"### BEGIN SOLUTION(.*?)### END SOLUTION", re.S)
 HIDDEN_BLOCK = re.compile(r"### BEGIN HIDDEN TESTS(.*?)### END HIDDEN TESTS", re.S)
 IMPORT_LINE = re.compile(r"(import \S|from \S+ import )")
-#: Files of the kit that go into its wheel: the package and its build recipe, nothing else.
-WHEEL_INPUTS = ("aecourse", "pyproject.toml")
+#: Files of the kit that go into its wheel: the package, its build recipe and licence, nothing else.
+WHEEL_INPUTS = ("aecourse", "pyproject.toml", "LICENSE")
 SETUP_TEMPLATE = Path(__file__).with_name("student_setup.py")
 
 
@@ -57,6 +56,8 @@ def secret_lines(source_notebook: str | Path) -> set[str]:
     appears in no other cell. Import lines are left out: they give nothing away (and the kit's
     own modules import TensorFlow too).
     """
+    import nbformat  # the instructor extra's: a base install's --workspace needs none
+
     notebook = nbformat.read(source_notebook, as_version=4)
     inside, outside = set(), set()
     for cell in notebook.cells:
@@ -77,6 +78,8 @@ def _text_lines(name: str, data: bytes) -> set[str]:
     except UnicodeDecodeError:
         return set()
     if name.endswith(".ipynb"):
+        import nbformat
+
         notebook = nbformat.reads(text, as_version=4)
         chunks = [cell.source for cell in notebook.cells]
         chunks += [str(output) for cell in notebook.cells for output in cell.get("outputs", [])]
@@ -207,6 +210,7 @@ def build_handout(assignment: str, out: str | Path, wheel: Path, course_root: Pa
     setup = setup.replace('NOTEBOOK = "mnist_autoencoders.ipynb"', f'NOTEBOOK = "{notebook}"')
     (folder / "setup_course.py").write_text(setup)
     (folder / "README.md").write_text(_readme(assignment, notebook, wheel.name))
+    shutil.copy(course_root / "LICENSE", folder / "LICENSE")
     archive = out / f"{assignment}.zip"
     archive.unlink(missing_ok=True)
     shutil.make_archive(str(archive.with_suffix("")), "zip", out, assignment)
@@ -255,7 +259,7 @@ def main(argv=None) -> int:
             return 1
         print(f"{assignment}: {folder}/ and {folder}.zip "
               f"({sum(p.stat().st_size for p in folder.rglob('*') if p.is_file()) / 1e3:.0f} kB)")
-    print(f"A student unpacks one, then runs `python3 setup_course.py` in it (see its README.md).")
+    print("A student unpacks one, then runs `python3 setup_course.py` in it (see its README.md).")
     return 0
 
 
