@@ -9,6 +9,8 @@
 #   make grade      autograde everything in submitted/ in parallel (sandboxed), feedback, grades.csv,
 #                   grades for Canvas and Moodle (grades-canvas.csv, grades-moodle.csv), class reports
 #   make report     the class reports again (reports/<assignment>.html), from the gradebook
+#   make hub        a course server on this machine (as root): JupyterHub, accounts from ROSTER=roster.csv;
+#                   make hub-status, make hub-down (ARGS=--remove-accounts also removes the accounts)
 #   make bench      the benchmarks (throughput, quality, notebook wall time, autograde cost, mutation kill rate)
 
 SHELL := /bin/bash
@@ -24,7 +26,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export AECOURSE_COURSE_ROOT := $(CURDIR)
 WORKSPACE := student-workspace
 
-.PHONY: setup sandbox data release solutions course grade report test lab lab-instructor handout bench clean system-packages
+.PHONY: setup sandbox data release solutions course grade report test lab lab-instructor handout bench clean system-packages hub hub-status hub-down
 
 setup: sandbox $(STAMP) $(FORMGRADE_MATHJAX)
 
@@ -102,6 +104,18 @@ lab: data release
 lab-instructor: data release
 	mkdir -p exchange  # the formgrader wants nbgrader's exchange folder
 	jupyter lab
+
+# The course server (aecourse/hub/): JupyterHub, PAM login on Unix accounts made from the roster,
+# one JupyterLab per user. Again: changes nothing. See README, "On a shared server".
+ROSTER := roster.csv
+hub: data release
+	aecourse-hub up --roster $(ROSTER) $(ARGS)
+
+hub-status:
+	aecourse-hub status
+
+hub-down:
+	aecourse-hub down $(ARGS)
 
 bench: data
 	$(PY) -m bench.bench_mnist
