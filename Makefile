@@ -108,7 +108,7 @@ lab-instructor: data release
 # The course server (aecourse/hub/): JupyterHub, PAM login on Unix accounts made from the roster,
 # one JupyterLab per user. Again: changes nothing. See README, "On a shared server".
 ROSTER := roster.csv
-hub: data release
+hub: data
 	aecourse-hub up --roster $(ROSTER) $(ARGS)
 
 hub-status:
