@@ -5,8 +5,9 @@ again: nothing changes). The instructor builds and releases the MNIST assignment
 their own account (the group rights on the course root). Each user logs in through the hub's login
 form with the generated password and gets a JupyterLab server; a student lists, fetches and
 submits through the Assignments tab's own API, has no formgrader, and cannot read the course
-root, the gradebook, source/ or the other student's home; the instructor has the formgrader,
-which lists the assignment. Optionally (Chromium and Playwright present) a student's Lab page is
+root, the gradebook, source/ or the other student's home; the instructor collects and grades the
+submission with the kit's sandboxed grader as their own account, and has the formgrader, which
+lists the assignment. Optionally (Chromium and Playwright present) a student's Lab page is
 opened in a browser and shows the Assignments tab. `down --remove-accounts` leaves no account,
 group or process behind.
 
@@ -155,7 +156,7 @@ def hub():
     (base / "roster.csv").write_text(
         "id,first_name,last_name,email,role\n"
         f"{trip.students[0]},Ada,Lovelace,ada@example.org,student\n"
-        f"{trip.students[1]},Alan,Turing,,\n"
+        f"{trip.students[1]},Alan,Turing,alan@example.org,\n"
         f"{trip.instructor},Grace,Hopper,grace@example.org,instructor\n")
     root_mode = os.stat("/root").st_mode
     try:
@@ -195,6 +196,9 @@ def run_class(self):
         self.results[action] = session.post(f"{self.url}/user/{first}/assignments/{action}", timeout=120,
                                             data={"assignment_id": MNIST, "course_id": COURSE_ID},
                                             headers=xsrf_headers(session, first)).json()
+    # The instructor collects and grades in their own terminal: the kit's sandboxed grader, not as root.
+    self.results["grade"] = as_user(instructor, f"umask 007 && cd {course.root} && {environment} TF_CPP_MIN_LOG_LEVEL=3 "
+                                                f"nbgrader collect {MNIST} && {environment} aecourse-grade {MNIST}")
     self.results["student formgrader"] = session.get(f"{self.url}/user/{first}/formgrader", timeout=30).status_code
     self.results["formgrader"] = sessions[instructor].get(f"{self.url}/user/{instructor}/formgrader/api/assignments",
                                                           timeout=60)
@@ -308,6 +312,17 @@ def test_a_student_fetches_and_submits_through_the_assignments_tab(hub):
     assert fetched.stat().st_uid == hub.uids[hub.students[0]]
     inbound = list((hub.exchange / COURSE_ID / "inbound").glob(f"{hub.students[0]}+{MNIST}+*"))
     assert len(inbound) == 1, inbound
+
+
+def test_the_instructor_grades_with_the_kits_sandboxed_grader_as_their_own_account(hub):
+    grade = hub.results["grade"]
+    assert grade.returncode == 0, grade.stdout[-2000:] + grade.stderr[-2000:]
+    student = hub.students[0]
+    graded = hub.course.notebook("autograded", MNIST, student)
+    assert graded.stat().st_uid == hub.uids[hub.instructor]
+    summary = hub.course.summary(MNIST, student)
+    assert summary["code_score"] == 0 < summary["max_code_score"], summary  # the untouched release
+    assert (hub.course.root / "feedback" / student / MNIST / f"{MNIST}.html").is_file()
 
 
 def test_the_instructor_has_the_formgrader(hub):
