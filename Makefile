@@ -12,6 +12,8 @@
 #   make grade      autograde everything in submitted/ in parallel (sandboxed), feedback, grades.csv,
 #                   grades for Canvas and Moodle (grades-canvas.csv, grades-moodle.csv), class reports
 #   make report     the class reports again (reports/<assignment>.html), from the gradebook
+#   make hub        a course server on this machine (as root): JupyterHub, accounts from ROSTER=roster.csv;
+#                   make hub-status, make hub-down (ARGS=--remove-accounts also removes the accounts)
 #   make bench      the benchmarks (throughput, quality, notebook wall time, autograde cost, mutation kill rate)
 
 SHELL := /bin/bash
@@ -27,7 +29,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export AECOURSE_COURSE_ROOT := $(CURDIR)
 WORKSPACE := student-workspace
 
-.PHONY: setup sandbox data release solutions course grade report test test-quick lint lab lab-instructor handout bench clean system-packages
+.PHONY: setup sandbox data release solutions course grade report test test-quick lint lab lab-instructor handout bench clean system-packages hub hub-status hub-down
 
 setup: sandbox $(STAMP) $(FORMGRADE_MATHJAX)
 
@@ -94,7 +96,7 @@ test: data system-packages
 	$(PY) -m pytest
 
 # The pytest markers of pyproject.toml: what needs nbgrader autograde, a fresh venv, root or a browser.
-QUICK_MARKERS := not grading and not slow_install and not exchange and not postgres and not browser and not notebook
+QUICK_MARKERS := not hub and not grading and not slow_install and not exchange and not postgres and not browser and not notebook
 test-quick: data
 	$(PY) -m pytest -m "$(QUICK_MARKERS)" $(ARGS)
 
@@ -114,6 +116,18 @@ lab: data release
 lab-instructor: data release
 	mkdir -p exchange  # the formgrader wants nbgrader's exchange folder
 	jupyter lab
+
+# The course server (aecourse/hub/): JupyterHub, PAM login on Unix accounts made from the roster,
+# one JupyterLab per user. Again: changes nothing. See README, "On a shared server".
+ROSTER := roster.csv
+hub: data
+	aecourse-hub up --roster $(ROSTER) $(ARGS)
+
+hub-status:
+	aecourse-hub status
+
+hub-down:
+	aecourse-hub down $(ARGS)
 
 bench: data
 	$(PY) -m bench.bench_mnist

@@ -7,7 +7,9 @@ ROOT = os.path.dirname(os.path.abspath(__file__))
 
 c.CourseDirectory.root = ROOT
 c.CourseDirectory.course_id = "autoencoders"
-c.Exchange.root = os.path.join(ROOT, "exchange")
+# The exchange: a course server's shared folder (aecourse-hub sets AECOURSE_EXCHANGE in every user's
+# server), else a folder in the course root for one person's machine.
+c.Exchange.root = os.environ.get("AECOURSE_EXCHANGE") or os.path.join(ROOT, "exchange")
 
 # What students see in place of solutions.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}

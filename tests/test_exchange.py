@@ -29,6 +29,7 @@ import pytest
 
 import mnist_submissions
 from aecourse.course import Course, solution_answers, with_answers
+from aecourse.hub.accounts import grant_traverse, python_folders
 from submissions import apply
 
 pytestmark = [pytest.mark.grading, pytest.mark.exchange]
@@ -73,20 +74,6 @@ def shlex_quote(text):
     import shlex
 
     return shlex.quote(str(text))
-
-
-def grant_traverse(paths):
-    """Give others the right to traverse the folders above ``paths`` (the interpreter, the venv)
-    where they lack it, as a shared server's Python must be; {folder: old mode} to restore."""
-    changed = {}
-    for path in paths:
-        for folder in [Path(path), *Path(path).parents]:
-            if folder.is_dir() and folder not in changed:
-                mode = folder.stat().st_mode
-                if not mode & stat.S_IXOTH:
-                    changed[folder] = stat.S_IMODE(mode)
-                    folder.chmod(stat.S_IMODE(mode) | stat.S_IXOTH)
-    return changed
 
 
 class RoundTrip:
@@ -222,7 +209,7 @@ def round_trip():
     base = Path(tempfile.mkdtemp(prefix="aecourse-exchange-"))
     base.chmod(0o755)  # students traverse it to their homes and the exchange
     (base / "home").mkdir(mode=0o755)
-    restore = grant_traverse([sys.prefix, Path(os.path.realpath(sys.executable)).parent, sys.base_prefix])
+    restore = grant_traverse(python_folders())
     trip = RoundTrip(base)
     started = time.monotonic()
     try:
@@ -234,7 +221,7 @@ def round_trip():
     finally:
         trip.cleanup([s.name for s in trip.students.values()])
         for folder, mode in restore.items():
-            folder.chmod(mode)
+            Path(folder).chmod(mode)
         shutil.rmtree(base, ignore_errors=True)
 
 

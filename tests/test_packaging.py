@@ -16,7 +16,7 @@ from aecourse.tools.handout import build_wheel
 REPO = Path(__file__).resolve().parents[1]
 TOOLS = ("aecourse-data", "aecourse-prepare", "aecourse-prefetch-mnist", "aecourse-prepare-cardiac",
          "aecourse-demo-class", "aecourse-build-solutions", "aecourse-handout", "aecourse-grade",
-         "aecourse-report", "aecourse-export-lms")
+         "aecourse-report", "aecourse-export-lms", "aecourse-hub")
 
 
 @pytest.fixture(scope="module")

@@ -8,5 +8,6 @@
 ``aecourse-demo-class``        autograde a demo class (the main job of ``make course``)
 ``aecourse-build-solutions``   execute the instructor notebooks into solutions/
 ``aecourse-handout``           build the student hand-out of each assignment
+``aecourse-hub``               the course server: JupyterHub, accounts from the roster
 =============================  ===============================================================
 """
