@@ -161,4 +161,5 @@ def test_the_instructor_extra_holds_what_the_grader_runs(package):
 def test_the_course_venv_installs_the_extras():
     """requirements.txt (make setup) installs the kit with the extras the tests rely on."""
     lines = (REPO / "requirements.txt").read_text().splitlines()
-    assert any(re.fullmatch(r"-e \.\[(lab,instructor|instructor,lab)\]", line.strip()) for line in lines)
+    extras = [set(m.group(1).split(",")) for line in lines if (m := re.fullmatch(r"-e \.\[([\w,]+)\]", line.strip()))]
+    assert extras and {"lab", "instructor", "hub"} <= extras[0], f"requirements.txt installs the kit with {extras}"

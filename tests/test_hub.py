@@ -184,7 +184,8 @@ def run_class(self):
     course, instructor, (first, second) = self.course, self.instructor, self.students
     environment = f"AECOURSE_EXCHANGE={self.exchange}"
     self.results["release"] = as_user(instructor, f"cd {course.root} && {environment} nbgrader generate_assignment "
-                                                  f"{MNIST} --force && {environment} nbgrader release_assignment {MNIST}")
+                                                  f"{MNIST} --force && {environment} "
+                                                  f"nbgrader release_assignment {MNIST}")
     passwords = self.passwords()
     sessions = {}
     for name in [first, second, instructor]:
@@ -197,8 +198,9 @@ def run_class(self):
                                             data={"assignment_id": MNIST, "course_id": COURSE_ID},
                                             headers=xsrf_headers(session, first)).json()
     # The instructor collects and grades in their own terminal: the kit's sandboxed grader, not as root.
-    self.results["grade"] = as_user(instructor, f"umask 007 && cd {course.root} && {environment} TF_CPP_MIN_LOG_LEVEL=3 "
-                                                f"nbgrader collect {MNIST} && {environment} aecourse-grade {MNIST}")
+    self.results["grade"] = as_user(instructor, f"umask 007 && cd {course.root} && {environment} "
+                                                f"TF_CPP_MIN_LOG_LEVEL=3 nbgrader collect {MNIST} && "
+                                                f"{environment} aecourse-grade {MNIST}")
     self.results["student formgrader"] = session.get(f"{self.url}/user/{first}/formgrader", timeout=30).status_code
     self.results["formgrader"] = sessions[instructor].get(f"{self.url}/user/{instructor}/formgrader/api/assignments",
                                                           timeout=60)
