@@ -27,7 +27,8 @@ def show_images(images, titles=None, label_map=False, columns=10, size=1.3, supt
     images = np.asarray(images)
     rows = int(np.ceil(len(images) / columns))
     columns = min(columns, len(images))
-    fig, axes = plt.subplots(rows, columns, figsize=(size * columns, size * rows + 0.3),
+    title_space = 0.3 if titles is not None else 0.0  # per row, so that titles clear the row above
+    fig, axes = plt.subplots(rows, columns, figsize=(size * columns, (size + title_space) * rows + 0.3),
                              squeeze=False)
     for index, axis in enumerate(axes.flat):
         if index < len(images):
@@ -213,6 +214,7 @@ def plot_posterior_statistics(stats, title="Aggregate posterior q(z) against the
                  label=r"E[$\sigma^2$]")
     variance.axhline(1, color="black", linestyle="--", linewidth=1, label="prior: 1")
     variance.set(title=f"variance: {stats.variance.min():.2f} to {stats.variance.max():.2f}", ylabel="Var(z)")
+    variance.set_ylim(0, 1.35 * max(1.0, float(stats.variance.max())))  # room for the legend
     variance.legend(fontsize=7, ncol=3, loc="upper left")
     mean.bar(dims, stats.mean, color="tab:green")
     mean.axhline(0, color="black", linestyle="--", linewidth=1)
