@@ -27,7 +27,8 @@ def show_images(images, titles=None, label_map=False, columns=10, size=1.3, supt
     images = np.asarray(images)
     rows = int(np.ceil(len(images) / columns))
     columns = min(columns, len(images))
-    fig, axes = plt.subplots(rows, columns, figsize=(size * columns, size * rows + 0.3),
+    title_space = 0.3 if titles is not None else 0.0  # per row, so that titles clear the row above
+    fig, axes = plt.subplots(rows, columns, figsize=(size * columns, (size + title_space) * rows + 0.3),
                              squeeze=False)
     for index, axis in enumerate(axes.flat):
         if index < len(images):
@@ -87,10 +88,11 @@ def plot_history(history, keys=None, title="Training"):
     plt.show()
 
 
-def plot_latent_scatter(points, labels, class_names=None, title="Latent space", axis=None):
+def plot_latent_scatter(points, labels, class_names=None, title="Latent space", axis=None,
+                        axis_names=("$z_1$", "$z_2$")):
     """A 2-D latent space, one dot per example, coloured by class. Drawn on ``axis`` (and
     returned) if given, else shown as a figure of its own (and None returned: no ``<Axes>``
-    echoed under the plot)."""
+    echoed under the plot). ``axis_names``: e.g. ("PC 1", "PC 2") for a projection."""
     show = axis is None
     if show:
         _, axis = plt.subplots(figsize=(6, 5))
@@ -102,8 +104,8 @@ def plot_latent_scatter(points, labels, class_names=None, title="Latent space", 
         name = class_names[index] if class_names is not None else str(cls)
         axis.scatter(points[chosen, 0], points[chosen, 1], s=4, alpha=0.6,
                      color=colours(index % 10), label=name)
-    axis.set_xlabel("$z_1$")
-    axis.set_ylabel("$z_2$")
+    axis.set_xlabel(axis_names[0])
+    axis.set_ylabel(axis_names[1])
     axis.set_title(title)
     axis.legend(markerscale=3, fontsize=8, loc="best")
     if show:
@@ -199,3 +201,31 @@ def mark_points(axis, points, colour="black"):
         axis.scatter(*point[:2], marker="X", s=90, color=colour, edgecolor="white", zorder=3, clip_on=False)
         axis.annotate(str(index + 1), point[:2], xytext=(4, 4), textcoords="offset points", fontsize=8,
                       fontweight="bold", annotation_clip=False)
+
+
+def plot_posterior_statistics(stats, title="Aggregate posterior q(z) against the prior N(0, I)"):
+    """Per latent dimension (``stats``: :class:`aecourse.generation.PosteriorStatistics`): the
+    variance of q(z), Var(mu) + E[sigma^2], against the prior's 1; the mean of q(z) against 0;
+    the mean KL, against the 0.05-nat threshold of an active dimension."""
+    dims = np.arange(len(stats.mean))
+    fig, (variance, mean, kl) = plt.subplots(1, 3, figsize=(13, 2.9), sharex=True)
+    variance.bar(dims, stats.variance_of_means, color="tab:blue", label=r"Var($\mu$)")
+    variance.bar(dims, stats.mean_variance, bottom=stats.variance_of_means, color="tab:cyan",
+                 label=r"E[$\sigma^2$]")
+    variance.axhline(1, color="black", linestyle="--", linewidth=1, label="prior: 1")
+    variance.set(title=f"variance: {stats.variance.min():.2f} to {stats.variance.max():.2f}", ylabel="Var(z)")
+    variance.set_ylim(0, 1.35 * max(1.0, float(stats.variance.max())))  # room for the legend
+    variance.legend(fontsize=7, ncol=3, loc="upper left")
+    mean.bar(dims, stats.mean, color="tab:green")
+    mean.axhline(0, color="black", linestyle="--", linewidth=1)
+    mean.set(title=f"mean: {stats.mean.min():+.2f} to {stats.mean.max():+.2f}", ylabel=r"E[$\mu$]")
+    kl.bar(dims, stats.kl, color="tab:purple")
+    kl.axhline(0.05, color="black", linestyle=":", linewidth=1)
+    kl.set(title=f"KL: {stats.kl.min():.2f} to {stats.kl.max():.2f} nats, "
+                 f"{int(stats.active().sum())} of {len(dims)} active (> 0.05)", ylabel="nats")
+    for axis in (variance, mean, kl):
+        axis.set_xlabel("latent dimension")
+        axis.title.set_fontsize(9)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    plt.show()

@@ -4,9 +4,11 @@
         [--skip-notebook] [--compare-beta 1 1.64] [--executed build/cardiac_vae_executed.ipynb]
 
 1. runs the instructor notebook in full, as a student would (target: at most 10 minutes on
-   2 cores), and reads its validation Dice per structure (pooled, target: mean >= 0.90; and the
-   mean per slice), the plausibility rate of its prior samples, the latent-size experiment's Dice,
-   and the seconds of its heaviest cells;
+   2 cores), and reads its validation and test Dice per structure (pooled, target on test: mean
+   >= 0.90; and the validation mean per slice), the plausibility of the test ground truth, of its
+   prior samples and of its samples from the Gaussian fitted to the training codes (target >= 75%),
+   the active latent dimensions, the latent-size experiment's Dice, and the seconds of its
+   heaviest cells;
 2. with ``--compare-beta``, trains the notebook's VAE again for each KL weight given (same epochs,
    schedule and seed for each) and reads its Dice and the plausibility of the same prior samples;
 3. in the same kernel, times training throughput (samples/s) of the notebook's own VAE at the
@@ -25,7 +27,8 @@ from bench.notebook_runner import run_notebook
 
 # The notebook's heaviest cells, timed on their own (cell id: what it does).
 TIMED_CELLS = {"cell-033": "training", "per-slice-dice": "Dice per slice",
-               "latent-size-sweep": "latent-size experiment", "cell-043": "prior samples and plausibility"}
+               "latent-size-sweep": "latent-size experiment", "cell-043": "prior samples and plausibility",
+               "test-dice": "test-split Dice", "fitted-gaussian": "samples of the fitted Gaussian"}
 
 RESULTS = """
 import json
@@ -35,7 +38,13 @@ print(json.dumps({"data": describe_file(cardiac_h5()).splitlines()[0], "epochs":
                   "dice_mean_per_slice": per_slice_mean,
                   "latent_size_dice": {str(n): float(np.mean(list(d.values()))) for n, d in zip(LATENT_SIZES, sweep_dice)},
                   "prior_samples": int(N_SAMPLES), "plausible_prior_samples": float(plausibility_rate(samples)),
-                  "plausible_reconstructions": float(plausibility_rate(val_reconstructed))}))
+                  "plausible_reconstructions": float(plausibility_rate(val_reconstructed)),
+                  "test_dice": test_dice, "test_mean_dice": float(np.mean(list(test_dice.values()))),
+                  "plausible_test_ground_truth": float(plausibility_rate(test.labels)),
+                  "plausible_fitted_gaussian_samples": float(plausibility_rate(fitted_samples)),
+                  "plausible_aggregate_posterior_samples": float(plausibility_rate(posterior_samples)),
+                  "prior_samples_touching_the_edge": float(generation.touches_border(samples).mean()),
+                  "active_dimensions": int(posterior.active().sum())}))
 """  # noqa: E501
 
 BETA_COMPARISON = """
