@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.bench_anatomy   (from the repository root)
         [--size 64] [--spacing 3.0] [--maps 1000] [--patients 20] [--seed 0]
 
-Draws phantom exams (aecourse.cardiac.phantoms), crops them as the kit's converter does
+Draws the kit's phantom exams (aecourse.cardiac.phantoms), crops them as the kit's converter does
 (aecourse.cardiac.acdc.crop_volume) to ``--size`` pixels at ``--spacing`` mm, and times the
 checker (maps per second of CPU time: the machine may be shared) on ``--maps`` of those ground-truth maps (cycled if there are fewer), then on as many
 corrupted copies (a tenth of the pixels given random labels: the worst case, many small parts
@@ -18,16 +18,16 @@ import numpy as np
 
 from aecourse.cardiac import anatomy
 from aecourse.cardiac.acdc import crop_volume
-from aecourse.cardiac.dataset import GROUPS, PHASES
-from aecourse.cardiac.phantoms import make_exam
+from aecourse.cardiac.dataset import PHASES
+from aecourse.cardiac.phantoms import make_exam, plan_phantoms
 
 
 def phantom_maps(n_patients: int, size: int, spacing: float, seed: int) -> np.ndarray:
-    """Every kept slice, both phases, of ``n_patients`` phantom exams (groups in turn)."""
-    rng = np.random.default_rng(seed)
+    """Every kept slice, both phases, of the first ``n_patients`` phantom exams of the kit's set
+    (the patients ``aecourse-prepare-cardiac --seed SEED`` writes)."""
     maps = []
-    for i in range(n_patients):
-        exam = make_exam(GROUPS[i % len(GROUPS)], rng)
+    for job in plan_phantoms(seed=seed)[:n_patients]:
+        exam = make_exam(job.group, np.random.default_rng(job.seed))
         for phase in PHASES:
             labels = exam.labels[phase]
             maps.append(crop_volume(np.zeros(labels.shape, np.float32), labels, exam.spacing_mm[:2],

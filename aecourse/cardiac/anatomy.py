@@ -23,7 +23,7 @@ hole between LV and myocardium,             area enclosed by the two structures 
 hole between RV and myocardium              together but by neither alone, mm²
 RV detached from myocardium                 gap between RV and myocardium, mm           0
 LV touches RV / LV touches background       LV pixels next to an RV / background pixel  <= 1
-LV / RV / myocardium concavity              depth of the deepest concavity, mm          <= 4 / 30 / 0
+LV / RV / myocardium concavity              depth of the deepest concavity, mm          <= 4 / 45 / 0
 LV / myocardium circularity                 4 pi area / perimeter²                      >= 0.2
 ==========================================  ==========================================  ===========
 
@@ -41,13 +41,17 @@ scores 0.89, a 10 x 10 square 0.83, a 20 x 2 bar 0.27).
 A criterion on an absent structure passes (NaN), so an empty map, or an apical one with
 myocardium (and maybe LV) but no RV, is plausible.
 
-Where this differs from the authors' code, on purpose: the image border counts as background
-(a structure cut by the border touches the background; their maps are padded by nothing); an RV
-with no myocardium at all is detached (their code measures no gap then, and passes it); a
-structure's holes use 4-connected regions (theirs 8, so a ring closed at one corner had no hole);
-the tolerance for holes between structures is an area, 9 mm², where theirs is H x W / 2**14
-pixels, 4 pixels of about 1.5 mm on their 256 x 256 maps: an area does not change with the field
-of view.
+Where this differs from the authors' code, on purpose:
+
+- the RV's concavity may reach 45 mm, not 30: the kit's phantoms need it
+  (:data:`RV_CONCAVITY_MAX_MM` says why; :data:`PAPER_RV_CONCAVITY_MAX_MM` keeps theirs);
+- the image border counts as background (a structure cut by the border touches the background;
+  their maps are padded with nothing);
+- an RV with no myocardium at all is detached (their code measures no gap then, and passes it);
+- a structure's holes are 4-connected regions (theirs 8: a ring closed at one corner had none);
+- the tolerance for holes between structures is an area, 9 mm², where theirs is H x W / 2**14
+  pixels, 4 pixels of about 1.5 mm on their 256 x 256 maps: an area does not change with the
+  field of view.
 """
 
 from __future__ import annotations
@@ -72,7 +76,11 @@ PAPER_HOLE_BETWEEN_MAX_PIXELS = 4  # H x W / 2**14 on their 256 x 256 maps of ab
 PAPER_FRONTIER_MAX_PIXELS = 1  # LV pixels next to the RV, or to the background
 
 LV_CONCAVITY_MAX_MM = PAPER_LV_CONCAVITY_MAX_MM
-RV_CONCAVITY_MAX_MM = PAPER_RV_CONCAVITY_MAX_MM
+# The kit's synthetic phantoms fail the paper's 30 mm: their dilated RVs (group RV) wrap further
+# round the septum than ACDC's. Of the kit's 150 patients, 2% of the slices (all of that group)
+# measure 30 to 37 mm, at their own spacing as on the 128 x 128 maps at 1.5 mm; the most seen in
+# other phantom exams is 40.3 mm. 45 mm keeps every ground-truth slice plausible, with a margin.
+RV_CONCAVITY_MAX_MM = 45.0
 MYOCARDIUM_CONCAVITY_MAX_MM = PAPER_MYOCARDIUM_CONCAVITY_MAX_MM
 CIRCULARITY_MIN = PAPER_CIRCULARITY_MIN
 HOLE_BETWEEN_MAX_MM2 = PAPER_HOLE_BETWEEN_MAX_PIXELS * 1.5 ** 2
