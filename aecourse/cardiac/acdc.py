@@ -67,11 +67,10 @@ import numpy as np
 from scipy import ndimage
 from tqdm.auto import tqdm
 
-from .dataset import CLASS_NAMES, FILE_FORMAT, GROUPS, PHASES, SPLITS
+from .dataset import CLASS_NAMES, DEFAULT_SPACING_MM, FILE_FORMAT, GROUPS, PHASES, SPLITS
 from .phantoms import MANIFEST_NAME
 
 DEFAULT_SIZE = 128
-DEFAULT_SPACING_MM = 1.5
 MIN_FOREGROUND_PIXELS = 10
 INTENSITY_PERCENTILES = (1.0, 99.0)
 REQUIRED_INFO_KEYS = ("ED", "ES", "Group", "Height", "Weight")

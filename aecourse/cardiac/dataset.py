@@ -24,6 +24,9 @@ CLASS_NAMES = ("background", "RV", "myocardium", "LV")
 BACKGROUND, RV, MYOCARDIUM, LV = range(len(CLASS_NAMES))
 PHASES = ("ED", "ES")
 SPLITS = ("train", "val", "test")
+DEFAULT_SPACING_MM = 1.5
+"""In-plane pixel spacing of the prepared slices unless ``aecourse-prepare-cardiac --spacing`` says
+otherwise (the file records it: :func:`pixel_spacing_mm`)."""
 FILE_FORMAT = "aecourse-cardiac-h5/1"
 MAKE_COMMAND = "`aecourse-prepare-cardiac --size N --out FILE` (in the course repository: `make data`)"
 
@@ -81,6 +84,12 @@ def split_summary(h5_path: str | Path) -> dict[str, dict]:
     return summary
 
 
+def pixel_spacing_mm(h5_path: str | Path) -> float:
+    """In-plane pixel spacing (mm) of the slices in the prepared file, e.g. for the anatomy checks."""
+    with _open(h5_path) as h5:
+        return float(h5.attrs["spacing_mm"])
+
+
 def is_synthetic(h5_path: str | Path) -> bool:
     """Whether the prepared file was converted from synthetic phantoms rather than real ACDC."""
     with _open(h5_path) as h5:
@@ -91,7 +100,8 @@ def describe_file(h5_path: str | Path) -> str:
     """A short report: where the data comes from, slice size, patients and slices per split and group."""
     source = "synthetic phantoms in the ACDC layout" if is_synthetic(h5_path) else "ACDC data"
     with _open(h5_path) as h5:
-        size, spacing = int(h5.attrs["size"]), float(h5.attrs["spacing_mm"])
+        size = int(h5.attrs["size"])
+    spacing = pixel_spacing_mm(h5_path)
     lines = [f"{Path(h5_path).name}: {source}, {size}x{size} slices at {spacing:g} mm, split by patient",
              f"{'split':6} {'patients':>8} {'slices':>7} " + " ".join(f"{g:>5}" for g in GROUPS)]
     for split, counts in split_summary(h5_path).items():
