@@ -5,7 +5,8 @@
 
 Draws the kit's phantom exams (aecourse.cardiac.phantoms), crops them as the kit's converter does
 (aecourse.cardiac.acdc.crop_volume) to ``--size`` pixels at ``--spacing`` mm, and times the
-checker (maps per second of CPU time: the machine may be shared) on ``--maps`` of those ground-truth maps (cycled if there are fewer), then on as many
+checker (maps per second of CPU time: the machine may be shared) on ``--maps`` of those
+ground-truth maps (cycled if there are fewer), then on as many
 corrupted copies (a tenth of the pixels given random labels: the worst case, many small parts
 and holes). Prints maps per second and, when the checker has them, the failures per criterion.
 """
