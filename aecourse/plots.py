@@ -199,3 +199,43 @@ def mark_points(axis, points, colour="black"):
         axis.scatter(*point[:2], marker="X", s=90, color=colour, edgecolor="white", zorder=3, clip_on=False)
         axis.annotate(str(index + 1), point[:2], xytext=(4, 4), textcoords="offset points", fontsize=8,
                       fontweight="bold", annotation_clip=False)
+
+
+def plot_rate_distortion(runs, threshold=0.01, title="A beta sweep"):
+    """A sweep's rate-distortion curve (left) and its active units (right).
+
+    ``runs``: ``{beta: run}`` with ``run.rate``, ``run.distortion`` (nats) and ``run.mean_variance``
+    (per latent dimension, the variance over inputs of the posterior mean), as
+    :func:`aecourse.sweep.beta_sweep` returns them. Left: one point per beta; the dashed line joins
+    the points with the best beta = 1 loss, rate + distortion, so every point on it has that ELBO.
+    Right: each run's dimensions sorted by that variance, with the active-unit threshold.
+    """
+    runs = list(runs.values())
+    rates = np.array([run.rate for run in runs])
+    distortions = np.array([run.distortion for run in runs])
+    fig, (curve, units) = plt.subplots(1, 2, figsize=(11, 4))
+    curve.plot(rates, distortions, "o-", color="tab:blue")
+    for run in runs:
+        curve.annotate(f"β = {run.beta:g}\n{run.n_active} active", (run.rate, run.distortion),
+                       xytext=(6, 4), textcoords="offset points", fontsize=8)
+    best = float(np.min(rates + distortions))
+    span = np.array([0.0, max(rates.max(), 1.0)])
+    curve.plot(span, best - span, "--", color="grey", linewidth=1,
+               label=f"rate + distortion = {best:.1f} (the best -ELBO here)")
+    curve.set_xlim(-0.05 * span[1], 1.25 * span[1])
+    curve.set_ylim(0.95 * distortions.min(), 1.05 * distortions.max())
+    curve.set(xlabel="rate: KL(q(z|x) ‖ p(z)), nats", ylabel="distortion: E_q[-log p(x|z)], nats",
+              title="Rate and distortion on the test digits")
+    curve.legend(fontsize=8, loc="upper right")
+    for index, run in enumerate(runs):
+        variance = np.sort(run.mean_variance)[::-1]
+        units.plot(np.arange(1, len(variance) + 1), np.maximum(variance, 1e-8), ".-",
+                   color=plt.get_cmap("viridis")(index / max(1, len(runs) - 1)), label=f"β = {run.beta:g}")
+    units.axhline(threshold, color="black", linestyle="--", linewidth=1, label=f"active above {threshold:g}")
+    units.set_yscale("log")
+    units.set(xlabel="latent dimensions, sorted", ylabel="Var over x of E_q[z_u | x]",
+              title="Active units")
+    units.legend(fontsize=8, loc="upper right")
+    fig.suptitle(title)
+    fig.tight_layout()
+    plt.show()
