@@ -27,6 +27,12 @@ class Bounds:
     elbo: np.ndarray
     iwae: np.ndarray
     k: int
+    kl: np.ndarray  # KL(q(z|x) || N(0, I)) in closed form: the rate
+
+    @property
+    def distortion(self):
+        """E_q[-log p(x|z)] per example (the reconstruction term, over the same K codes): -ELBO - KL."""
+        return -self.elbo - self.kl
 
     @property
     def gap(self):
@@ -62,7 +68,7 @@ def log_likelihood_bounds(encoder, decoder, x, k=500, *, logits=False, seed=0, m
     x = np.asarray(x, np.float32).reshape(len(x), -1)
     rng = np.random.default_rng(seed)
     per_call = max(1, max_rows // k)
-    elbo, iwae = [], []
+    elbo, iwae, kls = [], [], []
     for start in range(0, len(x), per_call):
         batch = x[start:start + per_call]
         z_mean, z_log_var = (np.asarray(ops.convert_to_numpy(t), np.float32) for t in encoder(batch))
@@ -79,4 +85,5 @@ def log_likelihood_bounds(encoder, decoder, x, k=500, *, logits=False, seed=0, m
         iwae.append(top[:, 0] + np.log(np.mean(np.exp(log_w - top), axis=1)))
         kl = -0.5 * np.sum(1 + z_log_var - np.square(z_mean) - np.exp(z_log_var), axis=-1, dtype=np.float64)
         elbo.append(log_px_z.mean(axis=1) - kl)
-    return Bounds(np.concatenate(elbo), np.concatenate(iwae), k)
+        kls.append(kl)
+    return Bounds(np.concatenate(elbo), np.concatenate(iwae), k, np.concatenate(kls))

@@ -229,3 +229,46 @@ def plot_posterior_statistics(stats, title="Aggregate posterior q(z) against the
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     plt.show()
+
+
+def plot_rate_distortion(runs, threshold=0.01, title="A beta sweep"):
+    """A sweep's rate-distortion curve (left) and its active units (right).
+
+    ``runs``: ``{beta: run}`` with ``run.rate``, ``run.distortion`` (nats) and ``run.mean_variance``
+    (per latent dimension, the variance over inputs of the posterior mean), as
+    :func:`aecourse.sweep.beta_sweep` returns them. Left: one point per beta, the rate on a log
+    axis (it spans decades); the dashed curve is rate + distortion = the best value in the sweep
+    (a line of slope -1 on linear axes): every point on it has that ELBO. Right: each run's
+    dimensions sorted by that variance, with the active-unit threshold.
+    """
+    runs = list(runs.values())
+    rates = np.array([run.rate for run in runs])
+    distortions = np.array([run.distortion for run in runs])
+    fig, (curve, units) = plt.subplots(1, 2, figsize=(12, 4))
+    curve.plot(rates, distortions, "o-", color="tab:blue")
+    for index, run in enumerate(runs):  # labels alternately above and below their points
+        curve.annotate(f"β = {run.beta:g}: {run.n_active} active", (run.rate, run.distortion),
+                       xytext=(6, 6 if index % 2 == 0 else -12), textcoords="offset points", fontsize=8)
+    best = float(np.min(rates + distortions))
+    low, high = max(rates.min(), 1e-3) / 3, rates.max() * 3
+    span = np.geomspace(low, min(high, 0.999 * best), 200)
+    curve.plot(span, best - span, "--", color="grey", linewidth=1,
+               label=f"rate + distortion = {best:.1f} (the best -ELBO here)")
+    curve.set_xscale("log")
+    curve.set_xlim(low, high)
+    curve.set_ylim(0.9 * distortions.min(), 1.08 * distortions.max())
+    curve.set(xlabel="rate: KL(q(z|x) ‖ p(z)), nats (log scale)",
+              ylabel="distortion: E_q[-log p(x|z)], nats", title="Rate and distortion on the test digits")
+    curve.legend(fontsize=8, loc="center right")
+    for index, run in enumerate(runs):
+        variance = np.sort(run.mean_variance)[::-1]
+        units.plot(np.arange(1, len(variance) + 1), np.maximum(variance, 1e-8), ".-",
+                   color=plt.get_cmap("viridis")(index / max(1, len(runs) - 1)), label=f"β = {run.beta:g}")
+    units.axhline(threshold, color="black", linestyle="--", linewidth=1, label=f"active above {threshold:g}")
+    units.set_yscale("log")
+    units.set(xlabel="latent dimensions, sorted", ylabel="Var over x of E_q[z_u | x]",
+              title="Active units")
+    units.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    fig.suptitle(title)
+    fig.tight_layout()
+    plt.show()

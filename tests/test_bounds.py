@@ -117,6 +117,21 @@ def test_elbo_and_iwae_bracket_the_exact_log_likelihood(digits):
     assert (bounds.gap > 0.5 * (log_px - exact_elbo)).all(), "K = 4000 should recover most of the gap"
 
 
+def test_rate_and_distortion_split_the_elbo(digits):
+    """Bounds.kl is the closed-form KL to the prior (the rate); Bounds.distortion, E_q[-log p(x|z)]
+    over the K codes, matches the grid's expectation within 6 standard errors."""
+    k = 4000
+    bounds = log_likelihood_bounds(encoder, DECODER, digits, k=k, seed=1)
+    z_mean, z_log_var = encoder(digits)
+    kl = -0.5 * (1 + z_log_var - z_mean ** 2 - np.exp(z_log_var)).sum(-1)
+    np.testing.assert_allclose(bounds.kl, kl, rtol=1e-6)
+    log_lik, q = exact(digits)[3], q_density(digits)
+    expected = -(q * log_lik).sum(1) * CELL
+    spread = np.sqrt((q * log_lik ** 2).sum(1) * CELL - expected ** 2)
+    np.testing.assert_array_less(np.abs(bounds.distortion - expected), 6 * spread / math.sqrt(k))
+    np.testing.assert_allclose(bounds.distortion + bounds.kl, -bounds.elbo, rtol=1e-9)
+
+
 def test_iwae_bound_tightens_towards_log_px_as_k_grows(digits):
     """E[IWAE_K] rises from the ELBO (K = 1) to log p(x). Each expectation is estimated as the mean
     over 1,000 independent estimates for one image; its standard error is measured from them."""
