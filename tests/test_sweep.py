@@ -12,8 +12,15 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from aecourse import plots  # noqa: E402
-from aecourse.sweep import (DigitJudge, active_units, beta_sweep, fitted_gaussian_samples,  # noqa: E402
-                            measure, posterior_mean_variance, sweep_table)
+from aecourse.sweep import (  # noqa: E402
+    DigitJudge,
+    active_units,
+    beta_sweep,
+    fitted_gaussian_samples,
+    measure,
+    posterior_mean_variance,
+    sweep_table,
+)
 
 PIXELS, LATENT = 12, 4
 
