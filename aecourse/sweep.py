@@ -98,7 +98,7 @@ def beta_sweep(build, train, betas, x_test, *, k=20, seed=0, report=print):
     is measured on ``x_test`` (see ``measure``); ``report`` gets one line per run (None: silent).
     """
     runs = {}
-    for beta in betas:
+    for beta in list(betas):  # list(): no package line may equal a hidden-test line (hand-out leak check)
         model = build(beta)
         history = train(model)
         runs[beta] = run = measure(model, x_test, beta=beta, history=history, k=k, seed=seed)
