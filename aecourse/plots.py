@@ -6,6 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import ListedColormap
 from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 #: Colours of the cardiac label maps: background, RV, myocardium, LV.
 LABEL_COLOURS = ListedColormap(["black", "tab:blue", "tab:orange", "tab:red"])
@@ -27,14 +28,16 @@ def show_images(images, titles=None, label_map=False, columns=10, size=1.3, supt
     images = np.asarray(images)
     rows = int(np.ceil(len(images) / columns))
     columns = min(columns, len(images))
-    title_space = 0.3 if titles is not None else 0.0  # per row, so that titles clear the row above
+    titles = None if titles is None else [textwrap.fill(str(title), 16) for title in titles]
+    title_lines = max((title.count("\n") + 1 for title in titles), default=0) if titles else 0
+    title_space = 0.15 * title_lines + 0.1 * bool(titles)  # per row, so that titles clear the row above
     fig, axes = plt.subplots(rows, columns, figsize=(size * columns, (size + title_space) * rows + 0.3),
                              squeeze=False)
     for index, axis in enumerate(axes.flat):
         if index < len(images):
             _imshow(axis, images[index], label_map)
             if titles is not None:
-                axis.set_title(textwrap.fill(str(titles[index]), 16), fontsize=8)
+                axis.set_title(titles[index], fontsize=8)
         else:
             axis.axis("off")
     if suptitle:
@@ -43,20 +46,23 @@ def show_images(images, titles=None, label_map=False, columns=10, size=1.3, supt
     plt.show()
 
 
-def compare_rows(rows, row_titles, label_map=False, size=1.3):
+def compare_rows(rows, row_titles, label_map=False, size=1.3, column_titles=None):
     """Aligned rows of images, e.g. inputs above their reconstructions.
 
     ``label_map``: True (every row), False, or one flag per row, e.g. ``[False, True]`` for MR
-    images above their label maps. Label maps get a colour key.
+    images above their label maps. Label maps get a colour key. ``column_titles``: one short
+    title above each column.
     """
     columns = len(rows[0])
     flags = [label_map] * len(rows) if isinstance(label_map, bool) else list(label_map)
-    fig, axes = plt.subplots(len(rows), columns, figsize=(size * columns, size * len(rows)),
-                             squeeze=False)
+    fig, axes = plt.subplots(len(rows), columns, squeeze=False,
+                             figsize=(size * columns, size * len(rows) + 0.3 * (column_titles is not None)))
     for row, (images, title, flag) in enumerate(zip(rows, row_titles, flags)):
         for column in range(columns):
             _imshow(axes[row, column], images[column], flag)
         axes[row, 0].set_ylabel(title, fontsize=9)
+    for axis, title in zip(axes[0], column_titles or ()):
+        axis.set_title(textwrap.fill(str(title), 14), fontsize=8)
     fig.tight_layout()
     if any(flags):
         _label_key(fig)
@@ -71,21 +77,42 @@ def _label_key(fig):
                fontsize=8, frameon=False)
 
 
-def plot_history(history, keys=None, title="Training"):
-    """Loss curves from ``model.fit(...).history``; one panel per metric."""
+def plot_history(history, keys=None, title="Training", unit=None):
+    """Loss curves from ``model.fit(...).history``; one panel per metric, epochs counted from 1.
+
+    ``unit``: what the losses are measured in (e.g. "nats per image"), on the y axis. A first
+    epoch far above the rest (more than twice their largest value) is left off the scale, and
+    its value written in the panel, so that the scale shows the rest of training.
+    """
     history = getattr(history, "history", history)
     keys = keys or [key for key in history if not key.startswith("val_")]
     fig, axes = plt.subplots(1, len(keys), figsize=(4 * len(keys), 3), squeeze=False)
     for axis, key in zip(axes.flat, keys):
-        axis.plot(history[key], label="training")
-        if f"val_{key}" in history:
-            axis.plot(history[f"val_{key}"], label="validation")
+        curves = {"training": history[key], "validation": history.get(f"val_{key}")}
+        curves = {name: np.asarray(values, float) for name, values in curves.items() if values is not None}
+        for name, values in curves.items():
+            axis.plot(np.arange(1, len(values) + 1), values, label=name)
+        _clip_first_epoch(axis, curves)
         axis.set_xlabel("epoch")
+        if unit:
+            axis.set_ylabel(unit)
         axis.set_title(key)
         axis.legend()
     fig.suptitle(title)
     fig.tight_layout()
     plt.show()
+
+
+def _clip_first_epoch(axis, curves):
+    rest = [values[1:] for values in curves.values() if len(values) > 2]
+    if not rest:
+        return
+    rest_low, rest_high = min(map(np.min, rest)), max(map(np.max, rest))
+    first = max(values[0] for values in curves.values())
+    if first > 2 * rest_high > 0:
+        axis.set_ylim(min(0.0, rest_low), 1.1 * rest_high)
+        axis.text(0.5, 0.95, f"epoch 1: {first:,.0f} (off the scale)", transform=axis.transAxes,
+                  ha="center", va="top", fontsize=8)
 
 
 def plot_latent_scatter(points, labels, class_names=None, title="Latent space", axis=None,
@@ -138,6 +165,9 @@ def plot_dice_per_slice(dice, heart_pixels, title="Dice per validation slice"):
         axis.scatter(heart_pixels[scored], dice[scored, index], s=6, alpha=0.5,
                      color=LABEL_COLOURS(index + 1))
         axis.set_xscale("log")
+        axis.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))  # 100, 200, 500, 1000...
+        axis.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+        axis.xaxis.set_minor_formatter(NullFormatter())
         axis.set_xlabel("heart pixels in the true slice")
         axis.set_title(f"{name}: mean {np.mean(dice[scored, index]):.3f} over {scored.sum()} slices",
                        fontsize=9)

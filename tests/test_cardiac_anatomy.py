@@ -348,3 +348,17 @@ def test_dice_per_slice_scores_each_slice_and_skips_absent_structures():
         assert np.array_equal(scores[index], expected, equal_nan=True)
     with pytest.raises(ValueError):
         dice_per_slice(clean, clean)  # one map, not a batch
+
+
+def test_verdict_names_the_edge_first_then_the_first_criterion_and_counts_them():
+    assert anatomy.verdict(clean_map()) == "plausible"
+    holed = with_change(clean_map(), (CENTRE, CENTRE), 0)
+    assert failed_criteria(holed)[0] == "hole in LV"
+    assert anatomy.verdict(holed) == f"hole in LV ({len(failed_criteria(holed))} criteria failed)"
+    stray = with_change(clean_map(), (slice(40, 43), slice(40, 43)), RV)
+    assert failed_criteria(stray) == ["RV disconnected"]
+    assert anatomy.verdict(stray) == "RV disconnected"
+    off_edge = with_change(holed, (0, slice(0, SIZE)), RV)
+    failed = failed_criteria(off_edge)
+    assert len(failed) > 1
+    assert anatomy.verdict(off_edge) == f"runs off the edge ({len(failed)} criteria failed)"

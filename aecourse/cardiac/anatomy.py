@@ -61,6 +61,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy import ndimage
 
+from ..generation import touches_border
 from .dataset import BACKGROUND, CLASS_NAMES, DEFAULT_SPACING_MM, LV, MYOCARDIUM, RV
 
 STRUCTURES = {CLASS_NAMES[label]: label for label in (RV, MYOCARDIUM, LV)}
@@ -182,6 +183,20 @@ def plausibility_problems(label_map: np.ndarray, spacing_mm=DEFAULT_SPACING_MM) 
     """Anatomical problems of one 2-D label map, one line per failed criterion (empty: plausible)."""
     return [_problem(name, value, parts) for name, value, parts in _measure(*_prepare(label_map, spacing_mm))
             if not _passes(name, value)]
+
+
+def verdict(label_map: np.ndarray, spacing_mm=DEFAULT_SPACING_MM) -> str:
+    """One map's anatomy in a few words, e.g. for a figure's titles: "plausible", or its most
+    telling problem and how many criteria it fails. Running off the image's edge is named first
+    (no true map in the cropped slices does: the map was drawn where the decoder learned
+    nothing), then the first failed criterion in the order of :data:`CRITERIA` (holes and
+    disconnected parts before shapes)."""
+    failed = failed_criteria(label_map, spacing_mm)
+    if not failed:
+        return "plausible"
+    off_edge = bool(touches_border(np.asarray(label_map)[None])[0])
+    headline = "runs off the edge" if off_edge else failed[0]
+    return headline if len(failed) == 1 else f"{headline} ({len(failed)} criteria failed)"
 
 
 def is_plausible(label_map: np.ndarray, spacing_mm=DEFAULT_SPACING_MM) -> bool:

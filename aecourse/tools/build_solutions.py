@@ -20,6 +20,7 @@ def main(argv=None):
     for assignment in args.assignments:
         print(f"== {assignment}: executing the instructor notebook (full training)", flush=True)
         course.run("generate_solution", assignment, "--force", "--Execute.timeout=3600",
+                   "--Execute.coalesce_streams=True",  # one stream per cell, progress bars at their last state
                    env={"AECOURSE_STATIC_PLOTS": "1", "AECOURSE_QUICK": "0"})
         notebook = course.notebook("solutions", assignment)
         subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "html", str(notebook)],
