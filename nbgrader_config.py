@@ -31,15 +31,10 @@ guard_nbgrader_copies()
 c.Autograde.exporter_class = guarded_notebook_exporter()
 c.Autograde.autograde_preprocessors = [GradingExecute, IgnorePattern, ClearMetadataPreprocessor,
                                        LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
-# A graded notebook trains for a few steps only (aecourse.runtime.QUICK): its cells run in about
-# 11 s in all, the longest (the Keras import) in 4 s. The budgets leave 7x that for a slow
-# machine and busy parallel workers, and stop a loop that never ends in 30 s, not the 5 minutes
-# per cell of plain nbgrader.
-c.GradingExecute.cell_timeout = 30
-c.GradingExecute.notebook_timeout = 120
-# Graded notebooks train for a few steps only: their figures show nothing worth grading, so they
-# are not drawn (a quarter of the grading time). Set True to see them in autograded/.
-c.GradingExecute.figures = False
+# Every grading option, its default and why, is a trait of GradingExecute (aecourse/grading/
+# execute.py; `nbgrader autograde --help-all` lists them): set one here or on the command line,
+# e.g. c.GradingExecute.cell_timeout = 60 for a slow machine, or figures = True to see the graded
+# notebooks' figures in autograded/. bench/bench_autograde.py measures what grading costs.
 
 # A student who deletes a test cell gets it back (and its points counted), not "None".
 c.OverwriteCells.add_missing_cells = True

@@ -1,7 +1,9 @@
 """Drive nbgrader on a course folder: release, submit, autograde, feedback, scores.
 
-Used by the demo class (`make course`), the grading tests and the autograde
-benchmark. Every step is one of nbgrader's own commands, run in the course root.
+Used by the demo class (`make course`), the grading command (`make grade`), the tests and the
+benchmarks. Every step is one of nbgrader's own commands, run in the course root; autograding
+itself goes through :mod:`aecourse.grading.parallel` (sandboxed kernels in parallel, then
+nbgrader records the grades).
 """
 
 import os
@@ -98,13 +100,6 @@ class Course:
         """Register (or update) a student of the gradebook with a name (`nbgrader db student add`)."""
         names = {"--first-name": first_name, "--last-name": last_name, "--email": email}
         self.run("db", "student", "add", student, *[f"{flag}={value}" for flag, value in names.items() if value])
-
-    def autograde(self, assignment, student="*"):
-        """Autograde (again) the submissions whose student ID matches the glob ``student``."""
-        self.run("autograde", assignment, "--force", "--student", student)
-
-    def generate_feedback(self, assignment, student="*"):
-        self.run("generate_feedback", assignment, "--force", "--student", student)
 
     def export_grades(self, path):
         self.run("export", "--to", Path(path).resolve())

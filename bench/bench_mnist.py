@@ -10,8 +10,9 @@
    K = 5,000 on 1,000 binarized digits), beside Burda et al. 2015's -86.76 / -88.71 nats for a
    50-D latent (not comparable with this 2-D VAE; see the notebook);
 3. times training throughput (samples/s) of the notebook's own autoencoder and VAE with the
-   notebook's fit settings (reference: the original PyTorch code, 62,600 samples/s for the dense
-   autoencoder on this kind of CPU, NOTES.md).
+   notebook's fit settings (reference: the original PyTorch code, measured by
+   bench/bench_pytorch_reference.py: 52,800 to 62,600 samples/s for the dense autoencoder at batch
+   256 on 2-core machines of this kind in two runs; compare only figures measured side by side).
 """
 
 import json
@@ -82,7 +83,7 @@ def main():
             print(f"  {key}: {value:.4g}" if isinstance(value, float) else f"  {key}: {value}")
     print("  reference: Burda et al. 2015, VAE with a 50-D latent on binarized MNIST, K = 5,000: -86.76 nats (dynamic), "  # noqa: E501
           "-88.71 (static); this VAE has a 2-D latent and is trained on grey levels")
-    print("  reference: the original PyTorch dense AE, bench/bench_pytorch_reference.py (NOTES.md: 62,600 samples/s, batch 256)")  # noqa: E501
+    print("  reference: the original PyTorch dense AE, bench/bench_pytorch_reference.py (52,800 to 62,600 samples/s at batch 256 in two earlier runs)")  # noqa: E501
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -28,6 +27,7 @@ from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbconvert.filters import strip_ansi
 
 from aecourse.course import REPO_ROOT, answer_cells
 from aecourse.grading.execute import environment, is_test_cell
@@ -39,7 +39,6 @@ MEMORY_GB = float(os.environ.get("AECOURSE_BENCH_KERNEL_GB", 6))
 _LAUNCH = ("import resource, sys; limit = int(float(sys.argv.pop(1)) * 2 ** 30); "
            "resource.setrlimit(resource.RLIMIT_AS, (limit, limit)); "
            "from ipykernel.kernelapp import launch_new_instance; launch_new_instance()")
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 class LimitedKernelManager(AsyncKernelManager):
@@ -77,7 +76,7 @@ def failure(outputs):
             text = f"stderr: {output.text}"
         else:
             continue
-        lines = [line for line in _ANSI.sub("", text).splitlines() if line.strip()]
+        lines = [line for line in strip_ansi(text).splitlines() if line.strip()]
         return lines[0] if lines else output.get("ename", "error")
     return None
 

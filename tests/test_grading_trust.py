@@ -16,10 +16,10 @@ import pytest
 
 import trust_submissions
 from aecourse.grading import integrity, seeds
+from aecourse.grading.regions import region_lines
 from conftest import output_text
 
 CASES = trust_submissions.CASES
-HIDDEN_BLOCK = re.compile(r"### BEGIN HIDDEN TESTS(.*?)### END HIDDEN TESTS", re.S)
 
 
 def case_id(case):
@@ -31,8 +31,8 @@ def hidden_test_lines(course, assignment):
     source = nbformat.read(course.notebook("source", assignment), as_version=4)
     release = nbformat.read(course.notebook("release", assignment), as_version=4)
     released = {line.strip() for cell in release.cells for line in cell.source.splitlines()}
-    return {line.strip() for cell in source.cells for block in HIDDEN_BLOCK.findall(cell.source)
-            for line in block.splitlines() if len(line.strip()) > 12 and line.strip() not in released}
+    return {line.strip() for cell in source.cells for line in region_lines(cell.source)["hidden"]
+            if len(line.strip()) > 12 and line.strip() not in released}
 
 
 @pytest.mark.grading

@@ -17,6 +17,7 @@ import nbformat
 import pytest
 
 from aecourse.course import ASSIGNMENTS, solution_answers, with_answers
+from aecourse.grading.regions import Delimiters, region_lines
 from aecourse.tools import handout
 
 REPO = Path(__file__).resolve().parents[1]
@@ -139,3 +140,42 @@ def test_student_sets_up_the_handout_and_the_solved_notebook_passes(built, assig
     test_cells = [c for c in executed.cells
                   if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code"]
     assert test_cells and all(c.get("execution_count") for c in test_cells), "every visible test ran"
+
+
+def test_regions_are_found_as_nbgrader_finds_them():
+    source = "a = 1\n    ### BEGIN SOLUTION\n    b = 2\n    ### END SOLUTION\nc = 3\n### BEGIN HIDDEN TESTS\nd = 4\n"
+    assert region_lines(source) == {"solution": ["    b = 2"], "hidden": ["d = 4"], "outside": ["a = 1", "c = 3"]}
+    custom = Delimiters(solution=("<answer>", "</answer>"), hidden=("<secret>", "</secret>"))
+    assert region_lines("x\n# <secret>\ny\n# </secret>\nz", custom) == {
+        "solution": [], "hidden": ["y"], "outside": ["x", "z"]}
+
+
+def test_the_leak_check_reads_the_courses_delimiters_and_refuses_to_check_nothing(tmp_path):
+    (tmp_path / "nbgrader_config.py").write_text(
+        "c = get_config()  # noqa: F821\n"
+        'c.ClearSolutions.begin_solution_delimeter = "BEGIN ANSWER"\n'
+        'c.ClearSolutions.end_solution_delimeter = "END ANSWER"\n')
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "def f(x):\n    ### BEGIN ANSWER\n    return x * 42\n    ### END ANSWER\n")])
+    nbformat.write(notebook, tmp_path / "course.ipynb")
+    delimiters = Delimiters.of_course(tmp_path)
+    assert delimiters.solution == ("BEGIN ANSWER", "END ANSWER")
+    assert delimiters.hidden == Delimiters().hidden
+    assert handout.secret_lines(tmp_path / "course.ipynb", delimiters) == {"return x * 42"}
+    with pytest.raises(handout.NothingToCheck, match="ClearSolutions.begin_solution_delimeter"):
+        handout.secret_lines(tmp_path / "course.ipynb")  # nbgrader's default delimiters: nothing found
+
+
+def test_the_kits_own_course_uses_nbgraders_default_delimiters():
+    assert Delimiters.of_course(REPO) == Delimiters()
+
+
+def test_the_setup_script_is_filled_per_assignment_or_refused(monkeypatch, tmp_path):
+    filled = handout.filled_setup(ASSIGNMENT="cardiac_vae", DATA="cardiac", NOTEBOOK="cardiac_vae.ipynb")
+    assert 'ASSIGNMENT = "cardiac_vae"\nDATA = "cardiac"\nNOTEBOOK = "cardiac_vae.ipynb"' in filled
+    assert "mnist" not in filled.split("NOTEBOOK =")[0].split("ASSIGNMENT =")[1]
+    edited = tmp_path / "student_setup.py"
+    edited.write_text(handout.SETUP_TEMPLATE.read_text().replace('ASSIGNMENT = "', 'ASSIGNMENT  = "'))
+    monkeypatch.setattr(handout, "SETUP_TEMPLATE", edited)
+    with pytest.raises(RuntimeError, match="expected one line `ASSIGNMENT"):
+        handout.filled_setup(ASSIGNMENT="cardiac_vae")

@@ -7,11 +7,10 @@ import nbformat
 import pytest
 
 from aecourse.course import ASSIGNMENTS, REPO_ROOT, Course
+from aecourse.grading.regions import Delimiters, region_lines
 
 SOLUTION_MARKERS = re.compile(r"BEGIN SOLUTION|END SOLUTION|BEGIN HIDDEN TESTS|END HIDDEN TESTS")
 CODE_STUB = re.compile(r"# YOUR CODE HERE\n\s*raise NotImplementedError\(\)")
-HIDDEN_BLOCK = re.compile(r"### BEGIN HIDDEN TESTS(.*?)### END HIDDEN TESTS", re.S)
-SOLUTION_BLOCK = re.compile(r"### BEGIN SOLUTION(.*?)### END SOLUTION", re.S)
 
 
 def read(folder, assignment):
@@ -23,11 +22,13 @@ def nbgrader_cells(notebook):
             if "nbgrader" in cell.metadata}
 
 
-def lines_only_inside(block, cells):
-    """Non-blank lines that appear inside ``block`` regions and nowhere else in ``cells``."""
-    inside = {line.strip() for cell in cells for region in block.findall(cell.source)
-              for line in region.splitlines()}
-    outside = {line.strip() for cell in cells for line in block.sub("", cell.source).splitlines()}
+def lines_only_inside(kind, cells):
+    """Non-blank lines that appear inside ``kind`` regions ("solution", "hidden") of ``cells`` and
+    nowhere outside the regions, with the course's delimiters."""
+    delimiters = Delimiters.of_course(REPO_ROOT)
+    regions = [region_lines(cell.source, delimiters) for cell in cells]
+    inside = {line.strip() for lines in regions for line in lines[kind]}
+    outside = {line.strip() for lines in regions for line in lines["outside"]}
     return {line for line in inside - outside if line}
 
 
@@ -48,8 +49,8 @@ def test_release_holds_no_solution_and_no_hidden_test(assignment):
         assert not SOLUTION_MARKERS.search(cell.source), f"{grade_id} still has solution/hidden-test markers"
         assert not cell.get("outputs"), f"{grade_id} has outputs in the release"
     release_lines = {line.strip() for cell in release.values() for line in cell.source.splitlines()}
-    for block, what in ((SOLUTION_BLOCK, "solution"), (HIDDEN_BLOCK, "hidden test")):
-        secret = lines_only_inside(block, source.values())
+    for kind, what in (("solution", "solution"), ("hidden", "hidden test")):
+        secret = lines_only_inside(kind, source.values())
         assert secret, f"the instructor notebook should have {what} code"
         leaked = secret & release_lines
         assert not leaked, f"{what} lines in the release: {sorted(leaked)[:3]}"

@@ -129,11 +129,15 @@ def is_test_cell(cell) -> bool:
 class GradingExecute(Execute):
     """nbgrader's Execute with tamper check, sandbox, seeds, time budgets and kernel-death handling."""
 
-    cell_timeout = Integer(30, help="Seconds one cell may run while grading.").tag(config=True)
+    cell_timeout = Integer(30, help="Seconds one cell may run while grading. A graded notebook trains for a "
+                                    "few steps only (aecourse.runtime.QUICK), so its cells take seconds: "
+                                    "30 s leaves room for a slow machine and busy parallel workers, and stops "
+                                    "a loop that never ends long before plain nbgrader's 5 minutes.").tag(config=True)
     notebook_timeout = Integer(120, help="Seconds the whole notebook may run while grading.").tag(config=True)
     figures = Bool(False, help="Render the notebook's figures while grading. Off by default: graded "
                                "notebooks train for a few steps only, so their figures show nothing worth "
-                               "grading, and drawing them costs about a fifth of the grading time.").tag(config=True)
+                               "grading, and drawing them costs grading time (bench/bench_autograde.py "
+                               "measures it).").tag(config=True)
     cell_output_bytes = Integer(2 * 2 ** 20, help="Bytes of output one cell may print while grading.").tag(config=True)
     notebook_output_bytes = Integer(10 * 2 ** 20, help="Bytes of output the whole notebook may print while "
                                                        "grading.").tag(config=True)

@@ -21,13 +21,13 @@ import html
 import re
 
 from nbconvert.exporters import HTMLExporter
+from nbconvert.filters import strip_ansi
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 from aecourse.grading.execute import GRADER_MIMES, is_test_cell
 from aecourse.grading.scrub import scrub, scrub_output
 from aecourse.judge.verdicts import failure_text
 
-ANSI = re.compile(r"\x1b\[[0-9;]*m")
 STUDENT_FRAME = re.compile(r"^(Cell In\[\d+\], line \d+|File <string>|Input In \[\d+\])")
 HIDDEN_NOTE = "# (hidden tests: their code is not shown; their outcome is below)\n"
 
@@ -36,7 +36,7 @@ def student_frames(traceback, own_count=None):
     """The frames of a traceback that are in the student's cells (not the test's, not a library's)."""
     frames = []
     for entry in traceback:
-        plain = ANSI.sub("", entry).strip()
+        plain = strip_ansi(entry).strip()
         match = STUDENT_FRAME.match(plain)
         if match and not (own_count is not None and plain.startswith(f"Cell In[{own_count}]")):
             frames.append(scrub(plain))
@@ -96,7 +96,7 @@ def outcome_outputs(cell, hints=()):
 def scrub_student_error(output):
     """A student cell's error, with library frames and grading-machine paths taken out."""
     frames = [entry for entry in output.get("traceback", [])
-              if STUDENT_FRAME.match(ANSI.sub("", entry).strip())]
+              if STUDENT_FRAME.match(strip_ansi(entry).strip())]
     output.evalue = scrub(output.evalue)
     output.traceback = [scrub(entry) for entry in frames] + [f"{output.ename}: {output.evalue}"]
     return output

@@ -34,7 +34,6 @@ import nbformat
 from aecourse.grading import execute, intake, limits, sandbox, seeds
 
 STATE_FILE = "autograded/.aecourse_grading_state.json"
-SANITIZE_STEPS = ("ClearOutput", "DeduplicateIds", "OverwriteKernelspec", "OverwriteCells", "CheckCellMetadata")
 
 
 @dataclass
@@ -98,15 +97,22 @@ def load_course_config(root: Path):
     return PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
 
 
+def sanitize_steps(config) -> list:
+    """The preprocessors nbgrader's autograde sanitizes a submission with, in its order: the
+    course's ``Autograde.sanitize_preprocessors`` if set, else nbgrader's default list."""
+    from nbgrader.converters import Autograde
+
+    configured = config.Autograde.get("sanitize_preprocessors") if "Autograde" in config else None
+    return list(configured or Autograde.class_traits()["sanitize_preprocessors"].default())
+
+
 def prepare(notebook_path: Path, config, db_url: str, assignment: str, student: str, name: str):
     """The notebook as nbgrader's autograde will run it: its sanitizing steps, in its order."""
-    from nbgrader import preprocessors
-
     notebook = nbformat.read(notebook_path, as_version=4)
     resources = {"unique_key": name, "nbgrader": {"student": student, "assignment": assignment,
                                                    "notebook": name, "db_url": db_url}}
-    for step in SANITIZE_STEPS:
-        notebook, resources = getattr(preprocessors, step)(config=config).preprocess(notebook, resources)
+    for step in sanitize_steps(config):
+        notebook, resources = step(config=config).preprocess(notebook, resources)
     return notebook
 
 

@@ -17,7 +17,6 @@ import argparse
 import base64
 import html
 import io
-import re
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from pathlib import Path
 
 import nbformat
 import numpy as np
+from nbconvert.filters import strip_ansi
 
 from aecourse.course import ASSIGNMENTS, Course, answer_cells
 from aecourse.grading import execute, intake, items, misconceptions
@@ -125,12 +125,11 @@ class AssignmentReport:
 
 
 # -- reading the gradebook and the autograded notebooks -------------------------------------
-ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def one_line(ename, evalue):
     """``ename: evalue`` on one line, without terminal colours."""
-    return " ".join(ANSI.sub("", f"{ename}: {evalue}").split())
+    return " ".join(strip_ansi(f"{ename}: {evalue}").split())
 
 
 def cell_result(cell, score, max_score):

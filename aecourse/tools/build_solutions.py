@@ -19,6 +19,7 @@ def main(argv=None):
     course = Course()
     for assignment in args.assignments:
         print(f"== {assignment}: executing the instructor notebook (full training)", flush=True)
+        course.run("db", "assignment", "add", assignment)  # generate_solution needs it in the gradebook
         course.run("generate_solution", assignment, "--force", "--Execute.timeout=3600",
                    "--Execute.coalesce_streams=True",  # one stream per cell, progress bars at their last state
                    env={"AECOURSE_STATIC_PLOTS": "1", "AECOURSE_QUICK": "0"})

@@ -23,6 +23,7 @@ the build fails on any match.
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import shutil
 import subprocess
@@ -31,13 +32,12 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from aecourse.grading.regions import NBGRADER_DEFAULTS, Delimiters, region_lines
 from aecourse.paths import REPO_ROOT
 
 ASSIGNMENTS = ("mnist_autoencoders", "cardiac_vae")
 #: The data set each assignment loads (``aecourse-prepare --only ...``).
 DATA_OF = {"mnist_autoencoders": "mnist", "cardiac_vae": "cardiac"}
-SOLUTION_BLOCK = re.compile(r"### BEGIN SOLUTION(.*?)### END SOLUTION", re.S)
-HIDDEN_BLOCK = re.compile(r"### BEGIN HIDDEN TESTS(.*?)### END HIDDEN TESTS", re.S)
 IMPORT_LINE = re.compile(r"(import \S|from \S+ import )")
 #: Files of the kit that go into its wheel: the package, its build recipe and licence, nothing else.
 WHEEL_INPUTS = ("aecourse", "pyproject.toml", "LICENSE")
@@ -48,13 +48,18 @@ class HandoutLeak(RuntimeError):
     """A file of the hand-out holds a solution or hidden-test line."""
 
 
-def secret_lines(source_notebook: str | Path) -> set[str]:
+class NothingToCheck(RuntimeError):
+    """The instructor notebook shows no solution or hidden-test line: the leak check would pass blind."""
+
+
+def secret_lines(source_notebook: str | Path, delimiters: Delimiters = NBGRADER_DEFAULTS) -> set[str]:
     """Non-blank lines of the instructor notebook that only its solutions and hidden tests hold.
 
-    Code: the lines inside ``### BEGIN/END SOLUTION`` and ``### BEGIN/END HIDDEN TESTS`` that
-    appear nowhere outside them; written answers: every line of a markdown solution cell that
-    appears in no other cell. Import lines are left out: they give nothing away (and the kit's
-    own modules import TensorFlow too).
+    Code: the lines inside solution and hidden-test regions (``delimiters``: the course's, see
+    :meth:`Delimiters.of_course`) that appear nowhere outside them; written answers: every line of
+    a markdown solution cell that appears in no other cell. Import lines are left out: they give
+    nothing away (and the kit's own modules import TensorFlow too). Raises :class:`NothingToCheck`
+    when no such line is found.
     """
     import nbformat  # the instructor extra's: a base install's --workspace needs none
 
@@ -65,10 +70,18 @@ def secret_lines(source_notebook: str | Path) -> set[str]:
         if cell.cell_type == "markdown" and grading.get("solution"):
             inside |= {line.strip() for line in cell.source.splitlines()}
             continue
-        for block in (SOLUTION_BLOCK, HIDDEN_BLOCK):
-            inside |= {line.strip() for region in block.findall(cell.source) for line in region.splitlines()}
-        outside |= {line.strip() for line in HIDDEN_BLOCK.sub("", SOLUTION_BLOCK.sub("", cell.source)).splitlines()}
-    return {line for line in inside - outside if line and not IMPORT_LINE.match(line)}
+        lines = region_lines(cell.source, delimiters)
+        inside |= {line.strip() for line in lines["solution"] + lines["hidden"]}
+        outside |= {line.strip() for line in lines["outside"]}
+    secrets = {line for line in inside - outside if line and not IMPORT_LINE.match(line)}
+    if not secrets:
+        raise NothingToCheck(
+            f"{source_notebook}: no solution or hidden-test line found between the delimiters "
+            f"{delimiters.solution} and {delimiters.hidden}, so the hand-out's leak check would check "
+            "nothing. Set nbgrader's ClearSolutions.begin_solution_delimeter/end_solution_delimeter and "
+            "ClearHiddenTests.begin_test_delimeter/end_test_delimeter in nbgrader_config.py to those the "
+            "notebook uses.")
+    return secrets
 
 
 def _text_lines(name: str, data: bytes) -> set[str]:
@@ -194,6 +207,20 @@ full training run are in the course kit's repository, `solutions/{assignment}/{a
 """
 
 
+def filled_setup(**settings: str) -> str:
+    """The student set-up script (``student_setup.py``) with its settings lines (``NAME = "..."``,
+    one per name, at the start of a line) set to ``settings``; a name missing from the template
+    is an error, not a hand-out with another assignment's settings."""
+    text = SETUP_TEMPLATE.read_text()
+    for name, value in settings.items():
+        line = f"{name} = {json.dumps(value)}"
+        text, found = re.subn(rf'^{name} = ".*"$', lambda _, line=line: line, text, flags=re.M)
+        if found != 1:
+            raise RuntimeError(f"{SETUP_TEMPLATE}: expected one line `{name} = \"...\"`, found {found}: "
+                               "keep the settings lines at the top of the template as they are")
+    return text
+
+
 def build_handout(assignment: str, out: str | Path, wheel: Path, course_root: Path = REPO_ROOT) -> Path:
     """Write ``<out>/<assignment>/`` and ``<out>/<assignment>.zip``; refuse if anything leaks."""
     course_root, out = Path(course_root), Path(out)
@@ -204,17 +231,15 @@ def build_handout(assignment: str, out: str | Path, wheel: Path, course_root: Pa
     notebook = next(p.name for p in copied if p.suffix == ".ipynb")
     (folder / "wheels").mkdir()
     shutil.copy(wheel, folder / "wheels" / wheel.name)
-    setup = SETUP_TEMPLATE.read_text()
-    setup = setup.replace('ASSIGNMENT = "mnist_autoencoders"', f'ASSIGNMENT = "{assignment}"')
-    setup = setup.replace('DATA = "mnist"', f'DATA = "{DATA_OF[assignment]}"')
-    setup = setup.replace('NOTEBOOK = "mnist_autoencoders.ipynb"', f'NOTEBOOK = "{notebook}"')
-    (folder / "setup_course.py").write_text(setup)
+    (folder / "setup_course.py").write_text(
+        filled_setup(ASSIGNMENT=assignment, DATA=DATA_OF[assignment], NOTEBOOK=notebook))
     (folder / "README.md").write_text(_readme(assignment, notebook, wheel.name))
     shutil.copy(course_root / "LICENSE", folder / "LICENSE")
     archive = out / f"{assignment}.zip"
     archive.unlink(missing_ok=True)
     shutil.make_archive(str(archive.with_suffix("")), "zip", out, assignment)
-    secrets = secret_lines(next((course_root / "source" / assignment).glob("*.ipynb")))
+    secrets = secret_lines(next((course_root / "source" / assignment).glob("*.ipynb")),
+                           Delimiters.of_course(course_root))
     leaks = leaked_lines(folder, secrets) | leaked_lines(archive, secrets)
     if leaks:
         shutil.rmtree(folder)
@@ -254,7 +279,7 @@ def main(argv=None) -> int:
     for assignment in args.assignments:
         try:
             folder = build_handout(assignment, out, wheel, args.course_root)
-        except HandoutLeak as leak:
+        except (HandoutLeak, NothingToCheck) as leak:
             print(f"error: {leak}", file=sys.stderr)
             return 1
         print(f"{assignment}: {folder}/ and {folder}.zip "
