@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import nbformat
+from nbgrader.utils import is_solution
 
 from aecourse.paths import REPO_ROOT
 
@@ -147,7 +148,7 @@ class Course:
 def answer_cells(notebook):
     """{grade_id: cell} for the autograded answer cells (code cells with a solution)."""
     return {cell.metadata["nbgrader"]["grade_id"]: cell for cell in notebook.cells
-            if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution")}
+            if cell.cell_type == "code" and is_solution(cell)}
 
 
 def solution_answers(notebook_path):

@@ -39,6 +39,7 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell, new_output
 from nbgrader.preprocessors import ClearHiddenTests, Execute
+from nbgrader.utils import is_grade, is_solution
 from traitlets import Bool, Integer
 
 from aecourse.grading import handin, integrity, limits, sandbox, scrub, seeds
@@ -122,8 +123,8 @@ def grader_problems(nb):
 
 
 def is_test_cell(cell) -> bool:
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return cell.cell_type == "code" and meta.get("grade", False) and not meta.get("solution", False)
+    """An autograded test cell: a code cell that is graded and holds no solution."""
+    return cell.cell_type == "code" and bool(is_grade(cell)) and not is_solution(cell)
 
 
 class GradingExecute(Execute):

@@ -17,6 +17,8 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
+from nbgrader.utils import is_locked
+
 # Calls and names that reach past the exercise into the interpreter.
 FORBIDDEN_NAMES = {
     "exec", "eval", "compile", "__import__", "globals", "vars", "setattr", "delattr", "breakpoint",
@@ -58,9 +60,7 @@ class Finding:
 
 def is_student_cell(cell) -> bool:
     """A code cell whose source comes from the student (not restored from the gradebook)."""
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    locked = meta.get("locked", False) or (meta.get("grade", False) and not meta.get("solution", False))
-    return cell.get("cell_type") == "code" and not locked
+    return cell.get("cell_type") == "code" and not is_locked(cell)  # nbgrader restores locked cells
 
 
 def imported_names(notebook) -> set[str]:

@@ -26,6 +26,7 @@ from pathlib import Path
 import nbformat
 import numpy as np
 from nbconvert.filters import strip_ansi
+from nbgrader.utils import is_grade
 
 from aecourse.course import ASSIGNMENTS, Course, answer_cells
 from aecourse.grading import execute, intake, items, misconceptions
@@ -219,7 +220,7 @@ def build_report(course: Course, assignment: str) -> AssignmentReport:
     release_answers = {grade_id: cell.source for grade_id, cell in answer_cells(release).items()}
     test_cells = [c.metadata.nbgrader.grade_id for c in release.cells if execute.is_test_cell(c)]
     points = {c.metadata.nbgrader.grade_id: c.metadata.nbgrader.points for c in release.cells
-              if c.get("metadata", {}).get("nbgrader", {}).get("grade")}
+              if is_grade(c)}
     with course.gradebook() as gradebook:
         submissions = [s for s in gradebook.find_assignment(assignment).submissions
                        if (course.root / "autograded" / s.student.id / assignment).is_dir()]
