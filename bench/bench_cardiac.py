@@ -7,7 +7,8 @@
    2 cores), and reads its validation and test Dice per structure (pooled, target on test: mean
    >= 0.90; and the validation mean per slice), the plausibility of the test ground truth, of its
    prior samples and of its samples from the Gaussian fitted to the training codes (target >= 75%),
-   the active latent dimensions, the latent-size experiment's Dice, and the seconds of its
+   the active latent dimensions, the capstone's repair of broken test maps (plausibility and Dice
+   before and after, per kind of failure), the latent-size experiment's Dice, and the seconds of its
    heaviest cells;
 2. with ``--compare-beta``, trains the notebook's VAE again for each KL weight given (same epochs,
    schedule and seed for each) and reads its Dice and the plausibility of the same prior samples;
@@ -28,7 +29,8 @@ from bench.notebook_runner import run_notebook
 # The notebook's heaviest cells, timed on their own (cell id: what it does).
 TIMED_CELLS = {"cell-033": "training", "per-slice-dice": "Dice per slice",
                "latent-size-sweep": "latent-size experiment", "cell-043": "prior samples and plausibility",
-               "test-dice": "test-split Dice", "fitted-gaussian": "samples of the fitted Gaussian"}
+               "test-dice": "test-split Dice", "fitted-gaussian": "samples of the fitted Gaussian",
+               "capstone-repair": "capstone: repairing broken maps"}
 
 RESULTS = """
 import json
@@ -44,7 +46,8 @@ print(json.dumps({"data": describe_file(cardiac_h5()).splitlines()[0], "epochs":
                   "plausible_fitted_gaussian_samples": float(plausibility_rate(fitted_samples)),
                   "plausible_aggregate_posterior_samples": float(plausibility_rate(posterior_samples)),
                   "prior_samples_touching_the_edge": float(generation.touches_border(samples).mean()),
-                  "active_dimensions": int(posterior.active().sum())}))
+                  "active_dimensions": int(posterior.active().sum()),
+                  "capstone_repair": [vars(s) for s in repair_scores(test.labels, broken, repaired, SPACING_MM)]}))
 """  # noqa: E501
 
 BETA_COMPARISON = """
