@@ -21,12 +21,22 @@ def main(argv=None):
         print(f"== {assignment}: executing the instructor notebook (full training)", flush=True)
         course.run("db", "assignment", "add", assignment)  # generate_solution needs it in the gradebook
         course.run("generate_solution", assignment, "--force", "--Execute.timeout=3600",
-                   "--Execute.coalesce_streams=True",  # one stream per cell, progress bars at their last state
                    env={"AECOURSE_STATIC_PLOTS": "1", "AECOURSE_QUICK": "0"})
         notebook = course.notebook("solutions", assignment)
-        subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "html", str(notebook)],
-                       check=True, capture_output=True)
+        render(notebook)
         print(f"   {notebook} and {notebook.with_suffix('.html').name}")
+
+
+def render(notebook):
+    """Merge each cell's consecutive printed outputs as JupyterLab shows them (a progress bar at its
+    last state, not one line per refresh), then write the HTML beside the notebook."""
+    import nbformat
+    from nbconvert.preprocessors.coalescestreams import CoalesceStreamsPreprocessor
+
+    executed = nbformat.read(notebook, as_version=4)
+    nbformat.write(CoalesceStreamsPreprocessor().preprocess(executed, {})[0], notebook)
+    subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "html", str(notebook)],
+                   check=True, capture_output=True)
 
 
 if __name__ == "__main__":
