@@ -31,7 +31,9 @@ class VariationalAutoencoder(keras.Model):
 
     def call(self, x, training=False):
         z_mean, z_log_var = self.encoder(x, training=training)
-        z = self.sampler([z_mean, z_log_var])
+        # Always a draw, in validation too (a sampler may return the mean when not training): both
+        # losses then estimate the same expectation, the one that early stopping watches.
+        z = self.sampler([z_mean, z_log_var], training=True)
         return self.decoder(z, training=training), z_mean, z_log_var
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):

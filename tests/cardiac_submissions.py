@@ -411,6 +411,10 @@ ALTERNATIVES += [
                answers={"one_hot": EQUALITY_ONE_HOT, "build_cardiac_encoder": POOLING_ENCODER,
                         "build_cardiac_decoder": UPSAMPLING_LOG_SOFTMAX_DECODER,
                         "sampling_layer": TRAINING_FLAG_SAMPLING, "losses": LOSS_CLASS_LOSSES}),
+    # the text accepts a log-softmax output: here as the last convolution's activation
+    Submission("log_softmax_as_the_last_activation", [Edit(
+        "build_cardiac_decoder", 'logits = layers.Conv2D(output_shape[-1], 3, padding="same")(x)',
+        'logits = layers.Conv2D(output_shape[-1], 3, padding="same", activation=keras.activations.log_softmax)(x)')]),
     Submission("block_layers_and_reordered_subclass",
                answers={"one_hot": TO_CATEGORICAL_ONE_HOT, "build_cardiac_encoder": BLOCK_LAYER_ENCODER,
                         "build_cardiac_decoder": REORDERED_DECODER}),

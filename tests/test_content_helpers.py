@@ -47,3 +47,33 @@ def test_progress_bar_ends_full_when_training_stops_early(monkeypatch, capsys):
     progress.on_train_end()
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert "model (stopped early)" in last and "40/40" in last and "loss 1/2 (train/val)" in last
+
+
+def test_the_vae_samples_z_in_validation_too():
+    """A sampler that returns the mean outside training (an accepted answer) still draws in
+    evaluate(): the validation loss estimates the same ELBO that training minimises."""
+    import keras
+    import numpy as np
+    from keras import layers, ops
+
+    from aecourse.models import VariationalAutoencoder
+
+    class MeanOutsideTraining(keras.layers.Layer):
+        seen = []
+
+        def call(self, inputs, training=None):
+            self.seen.append(training)
+            z_mean, z_log_var = inputs
+            return z_mean + (ops.exp(0.5 * z_log_var) if training else 0.0)
+
+    inputs = keras.Input((4,))
+    encoder = keras.Model(inputs, [layers.Dense(2)(inputs), layers.Dense(2)(inputs)])
+    decoder = keras.Sequential([keras.Input((2,)), layers.Dense(4, activation="sigmoid")])
+    vae = VariationalAutoencoder(
+        encoder, decoder, MeanOutsideTraining(),
+        reconstruction_loss=lambda x, x_hat: ops.sum(ops.square(x - x_hat), axis=-1),
+        kl_divergence=lambda m, v: ops.sum(ops.square(m), axis=-1),
+        negative_elbo=lambda x, x_hat, m, v, beta: ops.mean(ops.sum(ops.square(x - x_hat), axis=-1)), beta=1.0)
+    vae.compile(optimizer="adam", run_eagerly=True)
+    vae.evaluate(np.random.rand(8, 4).astype("float32"), verbose=0)
+    assert MeanOutsideTraining.seen and all(MeanOutsideTraining.seen)

@@ -196,7 +196,8 @@ set `AECOURSE_DATA=/some/folder` before the set-up and before JupyterLab to use 
 
 Fill in each cell that says `# YOUR CODE HERE` (delete the `raise NotImplementedError()` line) and
 run the test cell below it: the visible tests check shapes, types and values worked by hand;
-hidden tests check the numbers on fresh inputs when your work is graded. Keep the function and class names. Before you hand in, run
+hidden tests check the numbers on fresh inputs when your work is graded. Keep the function and
+class names. Before you hand in, run
 *Kernel -> Restart Kernel and Run All Cells*, then hand in `{notebook}` as your course says.
 
 ## Solutions (self-learners)
