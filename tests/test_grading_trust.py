@@ -452,6 +452,28 @@ def test_grading_stops_when_the_jail_cannot_start(tmp_path, monkeypatch):
 
 
 @pytest.mark.grading
+def test_a_set_up_that_overruns_its_budget_stops_grading_and_records_nothing(tmp_path):
+    """The notebook's locked set-up (its imports, before any cell a student can edit) slower than its
+    budget is the machine's failure (too busy): grading stops, saying so, and no zero is recorded."""
+    from nbgrader.api import MissingEntry
+
+    from aecourse.course import Course
+    from aecourse.grading.execute import GraderFailure
+    from aecourse.grading.parallel import ClassGrader
+
+    course = Course.copy_of(tmp_path / "course", assignments=("mnist_autoencoders",))
+    with open(course.root / "nbgrader_config.py", "a") as config:
+        config.write("\nc.GradingExecute.setup_timeout = 1  # no machine imports Keras in 1 s\n")
+    course.generate_release("mnist_autoencoders")
+    course.submit("solution", "mnist_autoencoders", course.notebook("source", "mnist_autoencoders"))
+    with pytest.raises(GraderFailure, match="set-up budget.*not of the submission"):
+        ClassGrader(course, workers=1, progress=False).grade(["mnist_autoencoders"])
+    assert not (course.root / "autograded" / "solution").exists()
+    with course.gradebook() as gradebook, pytest.raises(MissingEntry):
+        gradebook.find_submission("mnist_autoencoders", "solution")
+
+
+@pytest.mark.grading
 def test_plain_nbgrader_autograde_keeps_handed_in_links_out(tmp_path):
     """Plain `nbgrader autograde` and `generate_feedback` (no staging by aecourse-grade): links, FIFOs and
     code handed in never reach autograded/ or feedback/, and the submission is graded."""

@@ -134,7 +134,14 @@ class GradingExecute(Execute):
                                     "few steps only (aecourse.runtime.QUICK), so its cells take seconds: "
                                     "30 s leaves room for a slow machine and busy parallel workers, and stops "
                                     "a loop that never ends long before plain nbgrader's 5 minutes.").tag(config=True)
-    notebook_timeout = Integer(120, help="Seconds the whole notebook may run while grading.").tag(config=True)
+    notebook_timeout = Integer(120, help="Seconds the whole notebook may run while grading (its locked set-up "
+                                         "cells apart: see setup_timeout).").tag(config=True)
+    setup_timeout = Integer(180, help="Seconds, in all, for the notebook's locked cells before the first cell "
+                                      "a student can edit (its imports: no student code has run yet). A busy "
+                                      "machine can slow TensorFlow's import far past cell_timeout, so they get "
+                                      "this budget of their own, outside notebook_timeout. Past it, or if the "
+                                      "kernel dies there, the machine is at fault: grading stops and nothing "
+                                      "is recorded.").tag(config=True)
     figures = Bool(False, help="Render the notebook's figures while grading. Off by default: graded "
                                "notebooks train for a few steps only, so their figures show nothing worth "
                                "grading, and drawing them costs grading time (bench/bench_autograde.py "
@@ -173,6 +180,8 @@ class GradingExecute(Execute):
         self._deadline = time.monotonic() + self.notebook_timeout
         self._seed = self._notebook_seed(resources)
         self._hidden, full_sources = self._take_hidden_tests(nb)
+        self._setup_cells, self._setup_left = setup_cells(nb), float(self.setup_timeout)
+        self._resources = resources
         self._verdicts, self._judging = {}, False
         try:
             with environment(self._kernel_environment()):
@@ -286,7 +295,7 @@ class GradingExecute(Execute):
                                  "traceback": []}
 
     def _kernel_environment(self):
-        environment = {sandbox.WALL_LIMIT_ENV: str(self.notebook_timeout + 30)}
+        environment = {sandbox.WALL_LIMIT_ENV: str(self.notebook_timeout + self.setup_timeout + 30)}
         if not self.figures:
             environment["MPLBACKEND"] = "agg"  # figures are made, not drawn (plt.show does nothing)
         return environment
@@ -302,6 +311,8 @@ class GradingExecute(Execute):
     def _run_cell(self, cell, resources, index):
         if cell.cell_type != "code":
             return cell, resources
+        if index in self._setup_cells and self._halted is None:
+            return self._run_setup_cell(cell, resources, index)
         remaining = self._deadline - time.monotonic()
         if self._halted is None and remaining < 1:
             self._halted_at = index
@@ -325,6 +336,29 @@ class GradingExecute(Execute):
             self._halted_at = index
             cell.outputs.append(error_output(ename, f"{self._halted[0].upper()}{self._halted[1:]}."))
             return cell, resources
+
+    def _run_setup_cell(self, cell, resources, index):
+        """A locked cell before any the student can edit: its own budget (setup_timeout, in all), its
+        time added to the notebook's deadline; an overrun or a death there is the grader's failure."""
+        started, self._timeout = time.monotonic(), int(max(1, self._setup_left))
+        self._cell_output_bytes, interrupt = 0, self.interrupt_on_timeout
+        self.interrupt_on_timeout = False  # nbclient raises CellTimeoutError at the limit
+        try:
+            return super().preprocess_cell(cell, resources, index)
+        except (DeadKernelError, CellTimeoutError) as stop:
+            self._kill_jail()
+            forget_ungraded_submission(self._resources, self.config)
+            what = (f"did not finish within the {self.setup_timeout} s set-up budget (setup_timeout)"
+                    if isinstance(stop, CellTimeoutError) else "ended its Python process (out of memory?)")
+            raise GraderFailure(f"the notebook's own set-up (cell {index + 1}, locked: no student code had run) "
+                                f"{what}. This is a problem of the grading machine (too busy, or too little "
+                                f"memory for the jail), not of the submission: grade with fewer workers, or "
+                                f"raise GradingExecute.setup_timeout. {GRADER_FIX}") from stop
+        finally:
+            self.interrupt_on_timeout = interrupt
+            spent = time.monotonic() - started
+            self._setup_left -= spent
+            self._deadline += spent  # the set-up's time is not the notebook's
 
     def _stop_reason(self, stop, index):
         """(error name, why) for the cell that ended the notebook."""
@@ -390,6 +424,21 @@ class GradingExecute(Execute):
 
     def _get_timeout(self, cell):
         return getattr(self, "_timeout", self.cell_timeout)
+
+
+def setup_cells(nb) -> set[int]:
+    """Indices of the code cells before the first one a student can edit: the notebook's own locked
+    set-up. Run after nbgrader's sanitizing, which restores a locked cell's source from the gradebook
+    and strips the id of a cell the gradebook does not know: a cell a student marks locked keeps no
+    ``grade_id``, so it ends the set-up like any cell of theirs."""
+    cells = set()
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        if integrity.is_student_cell(cell) or not cell.metadata.get("nbgrader", {}).get("grade_id"):
+            break
+        cells.add(index)
+    return cells
 
 
 def kernel_outputs(outputs):

@@ -57,7 +57,13 @@ class Outcome:
 
 # -- 2. run: the task a Dask worker executes -----------------------------------------------
 def run_notebook(payload: dict) -> dict:
-    """Run one prepared notebook in the sandbox; {"notebook": json, "seconds": s, "error": str|None}."""
+    """Run one prepared notebook in the sandbox; {"notebook": json, "seconds": s, "error": str|None}
+    (and ``"grader_failure": True`` when the machine, not the submission, failed).
+
+    ``payload`` (plain data, so that any Dask worker can take it): ``assignment``, ``student``,
+    ``name`` (the notebook's), ``files`` ({path in the hand-in: bytes}), ``notebook`` (the prepared
+    notebook's JSON), ``options`` ({GradingExecute trait: value} for :data:`TASK_OPTIONS`) and
+    ``seed`` (the notebook's hidden-test seed)."""
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="aecourse-grading-") as folder:
         workdir = Path(folder) / "work"
@@ -70,10 +76,7 @@ def run_notebook(payload: dict) -> dict:
         resources = {"metadata": {"path": str(workdir)}, "aecourse": {"seed": payload["seed"]},
                      "nbgrader": {"student": payload["student"], "assignment": payload["assignment"],
                                   "notebook": payload["name"]}}
-        preprocessor = execute.GradingExecute(cell_timeout=payload["cell_timeout"],
-                                              notebook_timeout=payload["notebook_timeout"],
-                                              figures=payload.get("figures", False),
-                                              warn_missing_limits=False)
+        preprocessor = execute.GradingExecute(**payload["options"], warn_missing_limits=False)
         error = None
         try:
             with execute.environment({"NBGRADER_EXECUTION": "autograde"}):
@@ -91,6 +94,16 @@ def run_notebook(payload: dict) -> dict:
 
 
 # -- 1. stage ------------------------------------------------------------------------------
+#: The GradingExecute traits a worker's task carries (the course's values, else the traits' defaults).
+TASK_OPTIONS = ("cell_timeout", "notebook_timeout", "setup_timeout", "figures")
+
+
+def grading_options(config) -> dict:
+    """{option: value} of :data:`TASK_OPTIONS`, read as GradingExecute itself reads its configuration."""
+    configured = execute.GradingExecute(config=config)
+    return {name: getattr(configured, name) for name in TASK_OPTIONS}
+
+
 def load_course_config(root: Path):
     from traitlets.config.loader import PyFileConfigLoader
 
@@ -137,10 +150,7 @@ class ClassGrader:
         self.force = force
         self.progress = progress
         self.config = load_course_config(self.root)
-        grading = self.config.get("GradingExecute", {})
-        self.cell_timeout = int(grading.get("cell_timeout", 30))
-        self.notebook_timeout = int(grading.get("notebook_timeout", 120))
-        self.figures = bool(grading.get("figures", False))
+        self.options = grading_options(self.config)
         self.secret = seeds.course_secret(self.root)
         self.state_path = self.root / STATE_FILE
 
@@ -256,8 +266,7 @@ class ClassGrader:
                 staged.notes.append(note)
                 prepared = prepare(path, self.config, self.course.db_url(), assignment, student, name)
             payload = {"assignment": assignment, "student": student, "name": name, "files": files,
-                       "notebook": nbformat.writes(prepared), "cell_timeout": self.cell_timeout,
-                       "notebook_timeout": self.notebook_timeout, "figures": self.figures,
+                       "notebook": nbformat.writes(prepared), "options": self.options,
                        "seed": seeds.notebook_seed(self.secret, assignment, student)}
             jobs.append(Job(assignment, student, name, payload, staged.notes))
         return jobs
