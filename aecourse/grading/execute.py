@@ -250,21 +250,24 @@ class GradingExecute(Execute):
         with self.setup_kernel():
             self.nb.cells.append(new_code_cell(""))
             try:
-                for cell in self.nb.cells[:stop]:
+                for index, cell in enumerate(self.nb.cells[:stop]):
                     if cell.cell_type == "code" and not self._halted:
-                        self._run_again(cell.source)
+                        self._run_again(cell.source, setup=index in self._setup_cells)
             finally:
                 self.nb.cells.pop()
             self._judge(earlier)
 
-    def _run_again(self, code):
-        """One of the student's cells, run again before the judge (its outputs are not kept)."""
-        remaining = self._deadline - time.monotonic()
+    def _run_again(self, code, setup=False):
+        """One of the notebook's cells, run again before the judge (its outputs are not kept); a set-up
+        cell with the set-up budget, its time outside the notebook's."""
+        started, remaining = time.monotonic(), self._deadline - time.monotonic()
         if remaining < 1:
             self._halted = "the notebook used up its grading time again before its hidden tests could run"
             return
-        self._timeout = int(max(1, min(self.cell_timeout, remaining)))
+        self._timeout = int(max(1, self.setup_timeout if setup else min(self.cell_timeout, remaining)))
         self._run_in_scratch(code, asking=False)
+        if setup:
+            self._deadline += time.monotonic() - started
 
     def _run_for_judge(self, code):
         """Run the agent's request ``code`` in the kernel; its outputs (none of them kept in the notebook)."""
