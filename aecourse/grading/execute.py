@@ -181,7 +181,6 @@ class GradingExecute(Execute):
         self._seed = self._notebook_seed(resources)
         self._hidden, full_sources = self._take_hidden_tests(nb)
         self._setup_cells, self._setup_left = setup_cells(nb), float(self.setup_timeout)
-        self._resources = resources
         self._verdicts, self._judging = {}, False
         try:
             with environment(self._kernel_environment()):
@@ -350,7 +349,7 @@ class GradingExecute(Execute):
             return super().preprocess_cell(cell, resources, index)
         except (DeadKernelError, CellTimeoutError) as stop:
             self._kill_jail()
-            forget_ungraded_submission(self._resources, self.config)
+            forget_ungraded_submission(resources, self.config)
             what = (f"did not finish within the {self.setup_timeout} s set-up budget (setup_timeout)"
                     if isinstance(stop, CellTimeoutError) else "ended its Python process (out of memory?)")
             raise GraderFailure(f"the notebook's own set-up (cell {index + 1}, locked: no student code had run) "

@@ -54,10 +54,11 @@ def region_lines(source: str, delimiters: Delimiters = NBGRADER_DEFAULTS) -> dic
     current = "outside"
     for line in source.splitlines():
         if current == "outside":
-            current = next((kind for kind, (begin, _) in kinds.items() if begin in line), None)
-            if current is None:
+            opened = next((kind for kind, (begin, _) in kinds.items() if begin in line), None)
+            if opened:
+                current = opened
+            else:
                 lines["outside"].append(line)
-                current = "outside"
         elif kinds[current][1] in line:
             current = "outside"
         else:
