@@ -40,6 +40,15 @@ def test_only_plain_data_files_are_kept(tmp_path):
                                                              "aecourse/__init__.py"))
 
 
+def test_a_settings_file_the_set_up_would_read_is_set_aside(tmp_path):
+    """matplotlib reads ./matplotlibrc when the locked set-up cell imports it: not the student's to set."""
+    (tmp_path / "matplotlibrc").write_text("backend: module://antigravity\n")
+    (tmp_path / "notes.txt").write_text("mine")
+    kept, refused = handin.sort_out(tmp_path)
+    assert kept == [Path("notes.txt")]
+    assert "settings file" in refused[Path("matplotlibrc")]
+
+
 def test_intake_sets_aside_what_is_not_data_and_a_linked_notebook(tmp_path):
     release = tmp_path / "release.ipynb"
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(

@@ -20,6 +20,9 @@ from pathlib import Path
 #: Suffixes Python imports, runs or follows at start-up.
 CODE_SUFFIXES = {".py", ".pyc", ".pyo", ".pyw", ".pyd", ".so", ".pth", ".egg", ".whl"}
 CODE_NAMES = {"sitecustomize", "usercustomize", "__pycache__"}
+#: Settings files a library reads from the working folder when the notebook's locked set-up imports
+#: it (matplotlib reads ./matplotlibrc): handed in, they would change the instructor's own cells.
+STARTUP_SETTINGS = {"matplotlibrc"}
 
 
 def refusal(path: Path) -> str | None:
@@ -30,6 +33,8 @@ def refusal(path: Path) -> str | None:
         return f"it could not be read ({error.strerror})"
     if stat.S_ISLNK(info.st_mode):
         return "it is a symbolic link"
+    if path.name in STARTUP_SETTINGS:
+        return "it is a settings file that a library reads at import, in the notebook's own set-up"
     if path.name in CODE_NAMES:
         return "it is Python code or a Python start-up file; only data files are kept beside the notebook"
     if not stat.S_ISREG(info.st_mode):
